@@ -1,0 +1,40 @@
+/* cx_json: bounded JSON parsing and typed field readers that report VALIDATION_ERROR. */
+#ifndef CX_JSON_H
+#define CX_JSON_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cx_error.h"
+
+#define CX_JSON_MAX_DEPTH 32
+
+/* Parse exactly one JSON value from buf[0..len) (no trailing garbage), nesting at most
+ * CX_JSON_MAX_DEPTH. On success *out is the caller's reference. BAD_REQUEST otherwise. */
+int cx_json_parse(const char *buf, size_t len, json_object **out, struct cx_error *err);
+
+/* Field readers for an object `obj`. `required` 1: a missing/null field is a
+ * VALIDATION_ERROR naming it; 0: a missing field leaves *out untouched and returns 0.
+ * A present field of the wrong type is always a VALIDATION_ERROR.
+ * Strings are borrowed from obj; lengths are in bytes and checked (min..max). */
+int cx_json_get_string(json_object *obj, const char *field, int required, size_t min_len,
+    size_t max_len, const char **out, struct cx_error *err);
+int cx_json_get_int(json_object *obj, const char *field, int required, int64_t min,
+    int64_t max, int64_t *out, struct cx_error *err);
+int cx_json_get_bool(json_object *obj, const char *field, int required, int *out,
+    struct cx_error *err);
+/* An object or array field, borrowed. */
+int cx_json_get_object(json_object *obj, const char *field, int required, json_object **out,
+    struct cx_error *err);
+
+/* Reject any key of obj not in the NULL-terminated list `allowed` (VALIDATION_ERROR). */
+int cx_json_only_keys(json_object *obj, const char *const *allowed, struct cx_error *err);
+
+/* Borrowed string of a field or NULL when absent / not a string. */
+const char *cx_json_str(json_object *obj, const char *field);
+
+/* Serialize compactly; the string is owned by obj (valid until obj changes/frees). */
+const char *cx_json_text(json_object *obj, size_t *len);
+
+#endif

@@ -1,0 +1,162 @@
+/* cx_log: JSON lines, one write(2) per line so concurrent workers never interleave. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cx_log.h"
+#include "cx_time.h"
+
+static char log_program[32] = "cx";
+static enum cx_log_level log_min = CX_LOG_INFO;
+static int log_fd = 2;
+static char log_request_id[64];
+static char log_remote[64];
+
+static const char *level_names[] = { "debug", "info", "warn", "error" };
+
+void
+cx_log_init(const char *program, enum cx_log_level min_level, int fd)
+{
+	snprintf(log_program, sizeof(log_program), "%s", program ? program : "cx");
+	log_min = min_level;
+	log_fd = fd;
+}
+
+int
+cx_log_level_parse(const char *name, enum cx_log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcasecmp(name, level_names[i]) == 0) {
+			*out = (enum cx_log_level)i;
+			return 0;
+		}
+	}
+	if (strcasecmp(name, "warning") == 0) {
+		*out = CX_LOG_WARN;
+		return 0;
+	}
+	return -1;
+}
+
+void
+cx_log_set_request(const char *request_id, const char *remote_addr)
+{
+	snprintf(log_request_id, sizeof(log_request_id), "%s", request_id ? request_id : "");
+	snprintf(log_remote, sizeof(log_remote), "%s", remote_addr ? remote_addr : "");
+}
+
+/* Append s JSON-escaped to buf at *len, never past cap - 1. */
+static void
+put_escaped(char *buf, size_t cap, size_t *len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; s != NULL && *s != '\0' && *len + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[(*len)++] = '\\';
+			buf[(*len)++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf[(*len)++] = '\\';
+			buf[(*len)++] = 'u';
+			buf[(*len)++] = '0';
+			buf[(*len)++] = '0';
+			buf[(*len)++] = hex[c >> 4];
+			buf[(*len)++] = hex[c & 15];
+		} else {
+			buf[(*len)++] = (char)c;
+		}
+	}
+}
+
+static void
+put_raw(char *buf, size_t cap, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 >= cap)
+		n = cap - *len - 2;
+	memcpy(buf + *len, s, n);
+	*len += n;
+}
+
+static void
+put_field(char *buf, size_t cap, size_t *len, const char *key, const char *value)
+{
+	put_raw(buf, cap, len, ",\"");
+	put_raw(buf, cap, len, key);
+	put_raw(buf, cap, len, "\":\"");
+	put_escaped(buf, cap, len, value);
+	put_raw(buf, cap, len, "\"");
+}
+
+static void
+line_begin(char *buf, size_t cap, size_t *len, enum cx_log_level level)
+{
+	char now[CX_TIME_LEN];
+
+	cx_time_now(now);
+	*len = 0;
+	put_raw(buf, cap, len, "{\"time\":\"");
+	put_raw(buf, cap, len, now);
+	put_raw(buf, cap, len, "\",\"level\":\"");
+	put_raw(buf, cap, len, level_names[level]);
+	put_raw(buf, cap, len, "\"");
+	put_field(buf, cap, len, "program", log_program);
+	if (log_request_id[0] != '\0')
+		put_field(buf, cap, len, "request_id", log_request_id);
+	if (log_remote[0] != '\0')
+		put_field(buf, cap, len, "remote_addr", log_remote);
+}
+
+static void
+line_end(char *buf, size_t cap, size_t *len)
+{
+	if (*len + 2 >= cap)
+		*len = cap - 3;
+	buf[(*len)++] = '}';
+	buf[(*len)++] = '\n';
+	(void)!write(log_fd, buf, *len);
+}
+
+void
+cx_logf(enum cx_log_level level, const char *fmt, ...)
+{
+	char buf[2048], msg[1024];
+	size_t len;
+	va_list ap;
+
+	if (level < log_min)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line_begin(buf, sizeof(buf), &len, level);
+	put_field(buf, sizeof(buf), &len, "msg", msg);
+	line_end(buf, sizeof(buf), &len);
+}
+
+void
+cx_log_access(const char *method, const char *route, const char *path, int status,
+    double duration_ms, const char *user_id)
+{
+	char buf[2048], num[64];
+	size_t len;
+
+	if (CX_LOG_INFO < log_min)
+		return;
+	line_begin(buf, sizeof(buf), &len, CX_LOG_INFO);
+	put_field(buf, sizeof(buf), &len, "msg", "request");
+	put_field(buf, sizeof(buf), &len, "method", method ? method : "");
+	put_field(buf, sizeof(buf), &len, "route", route ? route : "");
+	put_field(buf, sizeof(buf), &len, "path", path ? path : "");
+	snprintf(num, sizeof(num), ",\"status\":%d,\"duration_ms\":%.3f", status, duration_ms);
+	put_raw(buf, sizeof(buf), &len, num);
+	if (user_id != NULL && *user_id != '\0')
+		put_field(buf, sizeof(buf), &len, "user_id", user_id);
+	line_end(buf, sizeof(buf), &len);
+}

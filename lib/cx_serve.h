@@ -1,0 +1,39 @@
+/* cx_serve: the master process of a cx-* FastCGI program: binds the unix socket,
+ * pre-forks workers, restarts dead ones, drains on SIGTERM (the php-fpm model). */
+#ifndef CX_SERVE_H
+#define CX_SERVE_H
+
+#include <stddef.h>
+
+#include "cx_error.h"
+#include "cx_http.h"
+#include "cx_router.h"
+
+enum {
+	CX_NEED_STORE = 1,
+	CX_NEED_REDIS = 2,
+	CX_NEED_SIGNING_KEY = 4,   /* load the private key too (programs that issue tokens) */
+};
+
+struct cx_program {
+	const char *name;                       /* "cx-auth": socket <socket_dir>/cx-auth.sock */
+	const struct cx_route *routes;
+	size_t nroutes;
+	unsigned needs;                         /* CX_NEED_* */
+	/* optional hooks, run in each worker after the shared context is open */
+	int (*worker_init)(struct cx_app *app, struct cx_error *err);
+	void (*worker_fini)(struct cx_app *app);
+};
+
+/* Command line:  PROGRAM [--config FILE] [--socket PATH] [--workers N] [--routes]
+ * --routes prints the route table as JSON lines and exits (for the OpenAPI test).
+ * Returns the process exit status. */
+int cx_serve_main(int argc, char **argv, const struct cx_program *prog);
+
+/* Open the per-worker context (store, redis, keys) for prog from cfg. Used by the
+ * workers and by tests/tools that want the same context without serving. */
+int cx_app_open(struct cx_app *app, const struct cx_program *prog, const struct cx_config *cfg,
+    struct cx_error *err);
+void cx_app_close(struct cx_app *app);
+
+#endif

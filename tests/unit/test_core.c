@@ -1,0 +1,143 @@
+/* Unit tests of the core modules: cx_error, cx_time, cx_json. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cx_error.h"
+#include "cx_json.h"
+#include "cx_time.h"
+
+Test(error, first_error_wins)
+{
+	struct cx_error err = { 0 };
+
+	cr_assert_eq(cx_error_set(&err, CX_ENOTFOUND, "User %s not found", "x"), CX_ENOTFOUND);
+	cr_assert_eq(cx_error_set(&err, CX_ECONFLICT, "later"), CX_ECONFLICT);
+	cr_assert_eq(err.code, CX_ENOTFOUND);
+	cr_assert_str_eq(err.message, "User x not found");
+	cr_assert_eq(cx_code_status(err.code), 404);
+	cr_assert_str_eq(cx_code_name(err.code), "NOT_FOUND");
+}
+
+Test(error, field_error_carries_details)
+{
+	struct cx_error err = { 0 };
+
+	cr_assert_eq(cx_error_field(&err, "email", "invalid email format"), CX_EVALIDATION);
+	cr_assert_str_eq(err.field, "email");
+	cr_assert_str_eq(err.reason, "invalid email format");
+	cr_assert_eq(cx_code_status(CX_EVALIDATION), 422);
+}
+
+Test(error, table_is_complete)
+{
+	static const struct { enum cx_code code; const char *name; int status; } want[] = {
+		{ CX_EVALIDATION, "VALIDATION_ERROR", 422 }, { CX_EBADREQ, "BAD_REQUEST", 400 },
+		{ CX_EUNAUTH, "UNAUTHORIZED", 401 }, { CX_EFORBIDDEN, "FORBIDDEN", 403 },
+		{ CX_ENOTFOUND, "NOT_FOUND", 404 }, { CX_ECONFLICT, "CONFLICT", 409 },
+		{ CX_ESTATE, "INVALID_STATE", 409 }, { CX_ETOOLARGE, "PAYLOAD_TOO_LARGE", 413 },
+		{ CX_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", 415 }, { CX_ERATELIMIT, "RATE_LIMITED", 429 },
+		{ CX_EINTERNAL, "INTERNAL_ERROR", 500 }, { CX_EUNAVAIL, "SERVICE_UNAVAILABLE", 503 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cr_expect_str_eq(cx_code_name(want[i].code), want[i].name);
+		cr_expect_eq(cx_code_status(want[i].code), want[i].status);
+	}
+}
+
+Test(error, internal_hides_detail)
+{
+	struct cx_error err = { 0 };
+
+	cx_error_internal(&err, "sqlite said: no such table users");
+	cr_assert_eq(err.code, CX_EINTERNAL);
+	cr_assert_null(strstr(err.message, "sqlite"));
+}
+
+Test(time, format_and_parse_roundtrip)
+{
+	char buf[CX_TIME_LEN];
+	int64_t ms;
+
+	cx_time_format_ms(1735689600123LL, buf);
+	cr_assert_str_eq(buf, "2025-01-01T00:00:00.123Z");
+	cr_assert_eq(cx_time_parse_ms(buf, &ms), 0);
+	cr_assert_eq(ms, 1735689600123LL);
+	cr_assert_eq(cx_time_parse_ms("2025-01-01T01:00:00+01:00", &ms), 0);
+	cr_assert_eq(ms, 1735689600000LL);
+	cr_assert_eq(cx_time_parse_ms("2025-13-01T00:00:00Z", &ms), -1);
+	cr_assert_eq(cx_time_parse_ms("2025-01-01T00:00:00", &ms), -1);
+	cr_assert_eq(cx_time_parse_ms("yesterday", &ms), -1);
+}
+
+Test(time, now_is_fixed_width)
+{
+	char buf[CX_TIME_LEN];
+
+	cx_time_now(buf);
+	cr_assert_eq(strlen(buf), 24);
+	cr_assert_eq(buf[23], 'Z');
+}
+
+Test(oid, fresh_ids_are_valid_and_distinct)
+{
+	char a[CX_OID_LEN], b[CX_OID_LEN];
+
+	cx_oid_new(a);
+	cx_oid_new(b);
+	cr_assert(cx_oid_valid(a));
+	cr_assert_str_neq(a, b);
+	cr_assert_not(cx_oid_valid("123"));
+	cr_assert_not(cx_oid_valid("zzzzzzzzzzzzzzzzzzzzzzzz"));
+	cr_assert_not(cx_oid_valid("0123456789abcdef012345678"));
+}
+
+Test(json, parse_rejects_garbage_and_depth)
+{
+	struct cx_error err = { 0 };
+	json_object *obj = NULL;
+	char deep[200];
+
+	cr_assert_eq(cx_json_parse("{\"a\":1}", 7, &obj, &err), CX_OK);
+	json_object_put(obj);
+	obj = NULL;
+	cr_assert_eq(cx_json_parse("{\"a\":1} x", 9, &obj, &err), CX_EBADREQ);
+	cr_assert_null(obj);
+	cx_error_clear(&err);
+	cr_assert_eq(cx_json_parse("{a:1}", 5, &obj, &err), CX_EBADREQ);
+	cx_error_clear(&err);
+	cr_assert_eq(cx_json_parse("[1,]", 4, &obj, &err), CX_EBADREQ);
+	cx_error_clear(&err);
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	cr_assert_eq(cx_json_parse(deep, sizeof(deep), &obj, &err), CX_EBADREQ);
+}
+
+Test(json, typed_readers)
+{
+	struct cx_error err = { 0 };
+	json_object *obj = json_tokener_parse("{\"s\":\"abc\",\"n\":5,\"b\":true,\"o\":{\"$ne\":null}}");
+	const char *s = NULL;
+	int64_t n = 0;
+	int b = 0;
+
+	cr_assert_eq(cx_json_get_string(obj, "s", 1, 1, 10, &s, &err), CX_OK);
+	cr_assert_str_eq(s, "abc");
+	cr_assert_eq(cx_json_get_int(obj, "n", 1, 0, 10, &n, &err), CX_OK);
+	cr_assert_eq(n, 5);
+	cr_assert_eq(cx_json_get_bool(obj, "b", 1, &b, &err), CX_OK);
+	cr_assert_eq(b, 1);
+	cr_assert_eq(cx_json_get_string(obj, "missing", 0, 1, 10, &s, &err), CX_OK);
+	cr_assert_eq(cx_json_get_string(obj, "o", 1, 1, 10, &s, &err), CX_EVALIDATION);
+	cr_assert_str_eq(err.field, "o");
+	cr_assert_str_eq(err.reason, "must be a string");
+	cx_error_clear(&err);
+	cr_assert_eq(cx_json_get_string(obj, "s", 1, 5, 10, &s, &err), CX_EVALIDATION);
+	cx_error_clear(&err);
+	cr_assert_eq(cx_json_get_int(obj, "n", 1, 6, 10, &n, &err), CX_EVALIDATION);
+	cx_error_clear(&err);
+	cr_assert_eq(cx_json_get_string(obj, "nothere", 1, 1, 10, &s, &err), CX_EVALIDATION);
+	cr_assert_str_eq(err.reason, "field required");
+	json_object_put(obj);
+}
