@@ -141,3 +141,56 @@ Test(json, typed_readers)
 	cr_assert_str_eq(err.reason, "field required");
 	json_object_put(obj);
 }
+
+#include "cx_crypto.h"
+#include <stdlib.h>
+
+Test(crypto, sha256_known_vector)
+{
+	char hex[65];
+
+	cx_sha256_hex("abc", 3, hex);
+	cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Test(crypto, base64url_table)
+{
+	static const struct { const char *in; const char *out; } cases[] = {
+		{ "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg" }, { "\xfb\xff", "-_8" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *enc = cx_base64url_encode(cases[i].in, strlen(cases[i].in));
+		size_t n = 0;
+		uint8_t *dec = cx_base64url_decode(enc, strlen(enc), &n);
+		cr_expect_str_eq(enc, cases[i].out);
+		cr_assert_not_null(dec);
+		cr_expect_eq(n, strlen(cases[i].in));
+		cr_expect_eq(memcmp(dec, cases[i].in, n), 0);
+		free(enc);
+		free(dec);
+	}
+	size_t n;
+	cr_assert_null(cx_base64url_decode("Zm9v+", 5, &n));
+	cr_assert_null(cx_base64url_decode("Z", 1, &n));
+	cr_assert_null(cx_base64url_decode("Zh", 2, &n)); /* non-zero leftover bits */
+}
+
+Test(crypto, random_tokens_differ)
+{
+	char a[44], b[44];
+
+	cr_assert_eq(cx_random_token(a), 0);
+	cr_assert_eq(cx_random_token(b), 0);
+	cr_assert_eq(strlen(a), 43);
+	cr_assert_str_neq(a, b);
+}
+
+Test(crypto, constant_time_compare)
+{
+	cr_assert(cx_ct_streq("secret", "secret"));
+	cr_assert_not(cx_ct_streq("secret", "secreT"));
+	cr_assert_not(cx_ct_streq("secret", "secret1"));
+	cr_assert(cx_ct_equal("abc", "abc", 3));
+	cr_assert_not(cx_ct_equal("abc", "abd", 3));
+}
