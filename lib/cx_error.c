@@ -98,6 +98,14 @@ cx_error_internal_at(struct cx_error *err, const char *file, int line, const cha
 	return cx_error_set(err, CX_EINTERNAL, "Internal server error");
 }
 
+int
+cx_error_code(struct cx_error *err, enum cx_code code)
+{
+	if (code <= CX_OK || code >= CX_CODE_MAX)
+		code = CX_EINTERNAL;
+	return cx_error_set(err, code, "%s", codes[code].default_message);
+}
+
 void
 cx_error_clear(struct cx_error *err)
 {

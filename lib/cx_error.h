@@ -54,6 +54,9 @@ int cx_error_field(struct cx_error *err, const char *field, const char *fmt, ...
 int cx_error_internal_at(struct cx_error *err, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Set code with its default client message ("Not found", ...). Returns code. */
+int cx_error_code(struct cx_error *err, enum cx_code code);
+
 void cx_error_clear(struct cx_error *err);
 
 #endif

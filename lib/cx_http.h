@@ -28,6 +28,11 @@ struct cx_app {
 };
 
 #define CX_MAX_PARAMS 8
+
+struct cx_kv {
+	char *name;
+	char *value;
+};
 #define CX_MAX_RESP_HEADERS 12
 
 struct cx_request {
@@ -56,6 +61,10 @@ struct cx_request {
 	int sent;
 	size_t nheaders;
 	char *headers[CX_MAX_RESP_HEADERS];  /* "Name: value" */
+	/* decoded name/value pairs, parsed on first use */
+	struct cx_kv *query_kv, *form_kv, *cookie_kv;
+	size_t nquery, nform, ncookie;
+	int query_parsed, form_parsed, cookie_parsed;
 	/* allocations freed by cx_request_reset */
 	void **pool;
 	size_t npool, pool_cap;
@@ -99,8 +108,12 @@ int cx_http_send(struct cx_request *req, int status, const char *content_type,
 
 /* Framework internals (used by cx_serve and tests). */
 void cx_request_init(struct cx_request *req, struct cx_app *app);
-/* Fill the inputs from the accepted FastCGI request; reads the body up to limit. */
-int cx_request_read(struct cx_request *req, size_t body_limit, struct cx_error *err);
+/* Fill the inputs (method, path, headers...) from the accepted FastCGI request. */
+void cx_request_read_params(struct cx_request *req);
+/* Read the body (at most limit bytes: PAYLOAD_TOO_LARGE beyond it). */
+int cx_request_read_body(struct cx_request *req, size_t limit, struct cx_error *err);
+/* Read and discard whatever body is left, so a kept-alive connection stays in sync. */
+void cx_request_drain(struct cx_request *req);
 void cx_request_reset(struct cx_request *req);
 
 /* URL-decode (percent and '+' as space in query strings); NULL if invalid or

@@ -1,0 +1,333 @@
+/* cx_serve: master + pre-forked workers on one FastCGI unix socket (the php-fpm model).
+ * The master only supervises: it binds the socket, forks the workers, restarts a worker
+ * that dies, and on SIGTERM/SIGINT tells the workers to finish the request they are
+ * serving and exit. Each worker opens its own store/Redis connections after the fork. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cx_config.h"
+#include "cx_log.h"
+#include "cx_redis.h"
+#include "cx_serve.h"
+#include "cx_store.h"
+#include "cx_time.h"
+
+#define MAX_WORKERS 64
+
+static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t worker_idle;
+static volatile sig_atomic_t listen_fd = -1;
+static volatile sig_atomic_t conn_fd = -1;
+
+/* ---- worker ------------------------------------------------------------------- */
+
+static void
+worker_on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	/* Idle in accept() or waiting on a kept-alive connection: wake it up. A worker in
+	 * the middle of a request finishes it first and then sees `stopping`. */
+	if (worker_idle) {
+		if (listen_fd >= 0)
+			shutdown(listen_fd, SHUT_RDWR);
+		if (conn_fd >= 0)
+			shutdown(conn_fd, SHUT_RDWR);
+	}
+}
+
+int
+cx_app_open(struct cx_app *app, const struct cx_program *prog, const struct cx_config *cfg,
+    struct cx_error *err)
+{
+	int rc = CX_OK;
+
+	memset(app, 0, sizeof(*app));
+	app->program = prog->name;
+	app->cfg = cfg;
+	if ((prog->needs & CX_NEED_STORE) &&
+	    (rc = cx_store_open(cfg->database_url, cfg->database_name, &app->store, err)) != CX_OK)
+		goto out;
+	if ((prog->needs & CX_NEED_REDIS) &&
+	    (rc = cx_redis_new(cfg->redis_url, &app->redis, err)) != CX_OK)
+		goto out;
+	rc = cx_jwt_keys_load((prog->needs & CX_NEED_SIGNING_KEY) ? cfg->jwt_private_key : NULL,
+	    cfg->jwt_public_key, &app->keys, err);
+	if (rc != CX_OK)
+		goto out;
+	if (prog->worker_init != NULL)
+		rc = prog->worker_init(app, err);
+out:
+	if (rc != CX_OK)
+		cx_app_close(app);
+	return rc;
+}
+
+void
+cx_app_close(struct cx_app *app)
+{
+	cx_jwt_keys_free(app->keys);
+	cx_redis_free(app->redis);
+	cx_store_close(app->store);
+	app->keys = NULL;
+	app->redis = NULL;
+	app->store = NULL;
+}
+
+static int
+worker_main(const struct cx_program *prog, const struct cx_config *cfg, int fd)
+{
+	struct sigaction sa;
+	struct cx_app app;
+	struct cx_request req;
+	struct cx_error err = { 0 };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	listen_fd = fd;
+
+	if (cx_app_open(&app, prog, cfg, &err) != CX_OK) {
+		cx_logf(CX_LOG_ERROR, "worker %d could not start: %s", (int)getpid(), err.message);
+		return 3;
+	}
+	cx_request_init(&req, &app);
+	if (FCGX_InitRequest(&req.fcgi, fd, 0) != 0) {
+		cx_app_close(&app);
+		return 3;
+	}
+	while (!stopping) {
+		int rc;
+
+		worker_idle = 1;
+		if (stopping)
+			break;
+		rc = FCGX_Accept_r(&req.fcgi);
+		worker_idle = 0;
+		if (rc < 0)
+			break;
+		conn_fd = req.fcgi.ipcFd;
+		cx_request_read_params(&req);
+		cx_router_dispatch(prog->routes, prog->nroutes, &req);
+		cx_request_reset(&req);
+	}
+	FCGX_Finish_r(&req.fcgi);
+	FCGX_Free(&req.fcgi, 1);
+	cx_request_reset(&req);
+	cx_app_close(&app);
+	return 0;
+}
+
+/* ---- master ------------------------------------------------------------------- */
+
+static volatile sig_atomic_t master_stop;
+
+static void
+master_on_term(int sig)
+{
+	(void)sig;
+	master_stop = 1;
+}
+
+static void
+master_on_chld(int sig)
+{
+	(void)sig;
+}
+
+static int
+ncores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
+}
+
+static pid_t
+spawn_worker(const struct cx_program *prog, const struct cx_config *cfg, int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		exit(worker_main(prog, cfg, fd));
+	}
+	if (pid < 0)
+		cx_logf(CX_LOG_ERROR, "fork failed: %s", strerror(errno));
+	return pid;
+}
+
+static void
+print_routes(const struct cx_program *prog)
+{
+	for (size_t i = 0; i < prog->nroutes; i++) {
+		const struct cx_route *r = &prog->routes[i];
+		printf("{\"method\":\"%s\",\"pattern\":\"%s\",\"permission\":\"%s\"}\n", r->method,
+		    r->pattern, r->permission ? r->permission : "public");
+	}
+}
+
+static void
+usage(const char *name)
+{
+	fprintf(stderr,
+	    "usage: %s [--config FILE] [--socket PATH] [--workers N] [--routes]\n"
+	    "  Serves FastCGI on a unix socket (default $CX_SOCKET_DIR/%s.sock).\n"
+	    "  Configuration comes from the environment (see README), optionally a file.\n",
+	    name, name);
+}
+
+static int
+bind_socket(const char *path)
+{
+	const char *mode_env = getenv("CX_SOCKET_MODE");
+	mode_t mode = 0666;
+	int fd;
+
+	if (mode_env != NULL && *mode_env != '\0')
+		mode = (mode_t)strtol(mode_env, NULL, 8);
+	unlink(path);   /* a stale socket from a crashed master */
+	fd = FCGX_OpenSocket(path, 1024);
+	if (fd < 0)
+		return -1;
+	if (chmod(path, mode) != 0)
+		cx_logf(CX_LOG_WARN, "chmod %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int
+cx_serve_main(int argc, char **argv, const struct cx_program *prog)
+{
+	const char *config_path = NULL, *socket_path = NULL;
+	struct cx_config cfg;
+	struct cx_error err = { 0 };
+	char sockbuf[1024];
+	pid_t workers[MAX_WORKERS] = { 0 };
+	int nworkers = 0, fd, status = 0;
+	enum cx_log_level level = CX_LOG_INFO;
+	struct sigaction sa;
+	sigset_t block, old;
+	time_t window_start = time(NULL);
+	int restarts_in_window = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+			socket_path = argv[++i];
+		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || n < 1 || n > MAX_WORKERS) {
+				fprintf(stderr, "%s: --workers must be 1..%d\n", prog->name, MAX_WORKERS);
+				return 2;
+			}
+			nworkers = (int)n;
+		} else if (strcmp(argv[i], "--routes") == 0) {
+			print_routes(prog);
+			return 0;
+		} else {
+			usage(prog->name);
+			return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+		}
+	}
+	if (cx_config_load(config_path, &cfg, &err) != CX_OK) {
+		fprintf(stderr, "%s: configuration error: %s%s%s\n", prog->name,
+		    err.field[0] ? err.field : err.message, err.field[0] ? ": " : "", err.reason);
+		return 2;
+	}
+	if (cfg.log_level != NULL)
+		cx_log_level_parse(cfg.log_level, &level);
+	cx_log_init(prog->name, level, 2);
+	if (nworkers == 0)
+		nworkers = cfg.workers > 0 ? cfg.workers : ncores();
+	if (nworkers > MAX_WORKERS)
+		nworkers = MAX_WORKERS;
+	if (socket_path == NULL) {
+		mkdir(cfg.socket_dir, 0755);
+		snprintf(sockbuf, sizeof(sockbuf), "%s/%s.sock", cfg.socket_dir, prog->name);
+		socket_path = sockbuf;
+	}
+	if (FCGX_Init() != 0 || (fd = bind_socket(socket_path)) < 0) {
+		cx_logf(CX_LOG_ERROR, "cannot listen on %s: %s", socket_path, strerror(errno));
+		cx_config_free(&cfg);
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = master_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = master_on_chld;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals are only delivered inside sigsuspend, so no wake-up is lost. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	for (int i = 0; i < nworkers; i++)
+		workers[i] = spawn_worker(prog, &cfg, fd);
+	cx_logf(CX_LOG_INFO, "%s listening on %s with %d workers", prog->name, socket_path,
+	    nworkers);
+
+	while (!master_stop) {
+		pid_t pid;
+
+		sigsuspend(&old);
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (int i = 0; i < nworkers; i++) {
+				if (workers[i] != pid)
+					continue;
+				workers[i] = 0;
+				if (master_stop)
+					break;
+				cx_logf(CX_LOG_WARN, "worker %d exited (status %d), restarting",
+				    (int)pid, status);
+				if (time(NULL) - window_start > 10) {
+					window_start = time(NULL);
+					restarts_in_window = 0;
+				}
+				if (++restarts_in_window > 2 * nworkers)
+					sleep(1);   /* a crash loop must not spin the CPU */
+				workers[i] = spawn_worker(prog, &cfg, fd);
+			}
+		}
+	}
+
+	cx_logf(CX_LOG_INFO, "%s draining", prog->name);
+	for (int i = 0; i < nworkers; i++)
+		if (workers[i] > 0)
+			kill(workers[i], SIGTERM);
+	for (int i = 0; i < nworkers; i++) {
+		if (workers[i] > 0 && waitpid(workers[i], &status, 0) > 0 &&
+		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			cx_logf(CX_LOG_WARN, "worker %d ended with status %d", (int)workers[i], status);
+	}
+	close(fd);
+	unlink(socket_path);
+	cx_logf(CX_LOG_INFO, "%s stopped", prog->name);
+	cx_config_free(&cfg);
+	return 0;
+}
