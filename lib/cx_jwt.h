@@ -1,5 +1,5 @@
-/* cx_jwt: access tokens: issued as JWT RS256 with libjwt 1.x, verified with OpenSSL against a key parsed once; RS256 pinned, every claim checked by hand. */
- * every claim checked by hand. */
+/* cx_jwt: access tokens: issued as JWT RS256 with libjwt 1.x, verified with OpenSSL
+ * against a key parsed once; RS256 pinned, every claim checked by hand. */
 #ifndef CX_JWT_H
 #define CX_JWT_H
 
