@@ -16,7 +16,15 @@
  *                                    (spec 2.2 session storage: one per login)
  *   user_sessions:{user_id}    set   of families (to revoke all of a user's sessions)
  *   revoked_jti:{jti}          string, TTL = remaining access-token lifetime
- *   user_revoked_before:{uid}  string epoch seconds: access tokens with iat < it are dead */
+ *   user_revoked_before:{uid}  string epoch seconds: access tokens with iat < it are dead
+ *
+ * Families are 24-hex random ids. Every key has a TTL. Rotation extends the family's
+ * keys (sliding lifetime); a rotated token keeps its own TTL so its reuse is detected.
+ * The scripts reach keys they derive from stored values: single-node Redis, not Cluster.
+ *
+ * Same-second window: user revocation compares whole seconds (iat < revoked_before), so
+ * an access token issued in the same second as the revocation stays valid. That lets
+ * tokens issued right after a password change survive; the price is a 1 s window. */
 
 struct cx_refresh_result {
 	char user_id[32];
@@ -24,7 +32,8 @@ struct cx_refresh_result {
 	char token[48];        /* the NEW raw refresh token (base64url, 43 chars) */
 };
 
-/* Start a new family (a login): creates session:{family} and the first token. */
+/* Start a new family (a login): creates session:{family} and the first token (one
+ * atomic script). user_id: 1..31 chars. Redis down: SERVICE_UNAVAILABLE. */
 int cx_refresh_issue(struct cx_redis *r, const char *user_id, const char *role,
     const char *ip_address, int ttl_seconds, struct cx_refresh_result *out,
     struct cx_error *err);
@@ -32,7 +41,8 @@ int cx_refresh_issue(struct cx_redis *r, const char *user_id, const char *role,
 /* Rotate: the presented raw token must be active; it becomes rotated (atomically, a
  * Lua script) and a new token in the same family is returned.
  * A rotated token presented again = reuse: the whole family is revoked, *reused = 1,
- * UNAUTHORIZED. Unknown/expired token: UNAUTHORIZED. */
+ * UNAUTHORIZED. Unknown/expired token, or a family already revoked: UNAUTHORIZED.
+ * *reused (may be NULL) is always set: 1 only on reuse. */
 int cx_refresh_rotate(struct cx_redis *r, const char *raw_token, int ttl_seconds,
     struct cx_refresh_result *out, int *reused, struct cx_error *err);
 
