@@ -65,5 +65,7 @@ void cx_config_free(struct cx_config *cfg);
 
 /* Print every setting with its type, default and help (for `cxctl config` and README). */
 void cx_config_describe(FILE *out);
+/* Print config/candidatex.conf.sample: every setting commented out with its default. */
+void cx_config_sample(FILE *out);
 
 #endif
