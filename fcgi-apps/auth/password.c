@@ -58,7 +58,7 @@ mail_password_changed(struct cx_request *req, json_object *user)
 	const struct cx_config *cfg = req->app->cfg;
 	char forgot_url[512], now[CX_TIME_LEN];
 	const char *name = cx_json_str(user, "full_name");
-	const char *vars[] = { "full_name", name ? name : "", "time", now, "forgot_url", forgot_url,
+	const char *vars[] = { "full_name", name ? name : "", "changed_at", now, "forgot_url", forgot_url,
 		NULL };
 
 	cx_time_now(now);
