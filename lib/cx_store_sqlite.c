@@ -1,0 +1,1030 @@
+/* cx_store_sqlite: the SQLite back end of cx_store. One file in WAL mode; a table
+ * per collection (id TEXT PRIMARY KEY, doc TEXT NOT NULL); filters compiled to SQL
+ * over json_extract() with every value bound as a parameter; updates applied in C
+ * inside BEGIN IMMEDIATE so concurrent writers never lose an update. */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cx_log.h"
+#include "cx_store.h"
+#include "cx_store_impl.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define BEGIN_RETRIES 4
+#define STMT_CACHE 64
+#define TABLE_CACHE 32
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct stmt_slot {
+	uint64_t hash;
+	char *sql;
+	sqlite3_stmt *stmt;
+	uint64_t used;
+};
+
+struct sqlite_store {
+	struct cx_store base;
+	sqlite3 *db;
+	struct json_tokener *tok;
+	struct stmt_slot stmts[STMT_CACHE];
+	uint64_t tick;
+	char tables[TABLE_CACHE][CX_STORE_NAME_MAX];   /* collections known to exist */
+	size_t ntables;
+};
+
+/* ---- SQL text with its bound values ---------------------------------------- */
+
+enum bind_kind { BIND_TEXT, BIND_INT, BIND_DOUBLE };
+
+struct bind {
+	enum bind_kind kind;
+	const char *s;        /* borrowed: lives as long as the filter/document */
+	size_t len;
+	int64_t i;
+	double d;
+};
+
+struct sql {
+	char *text;
+	size_t len, cap;
+	struct bind *binds;
+	size_t nbinds, bcap;
+	int oom;
+};
+
+static void
+sql_free(struct sql *q)
+{
+	free(q->text);
+	free(q->binds);
+	memset(q, 0, sizeof(*q));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+sql_addf(struct sql *q, const char *fmt, ...)
+{
+	va_list ap;
+	size_t need;
+	char *p;
+	int n;
+
+	if (q->oom)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(q->text ? q->text + q->len : NULL, q->text ? q->cap - q->len : 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		q->oom = 1;
+		return;
+	}
+	if (q->text != NULL && (size_t)n < q->cap - q->len) {
+		q->len += (size_t)n;
+		return;
+	}
+	need = q->len + (size_t)n + 1;
+	if (need < 256)
+		need = 256;
+	if (need < q->cap * 2)
+		need = q->cap * 2;
+	p = realloc(q->text, need);
+	if (p == NULL) {
+		q->oom = 1;
+		return;
+	}
+	q->text = p;
+	q->cap = need;
+	va_start(ap, fmt);
+	vsnprintf(q->text + q->len, q->cap - q->len, fmt, ap);
+	va_end(ap);
+	q->len += (size_t)n;
+}
+
+static struct bind *
+sql_bind(struct sql *q, enum bind_kind kind)
+{
+	struct bind *b;
+
+	if (q->oom)
+		return NULL;
+	if (q->nbinds == q->bcap) {
+		size_t cap = q->bcap ? q->bcap * 2 : 8;
+
+		b = realloc(q->binds, cap * sizeof(*b));
+		if (b == NULL) {
+			q->oom = 1;
+			return NULL;
+		}
+		q->binds = b;
+		q->bcap = cap;
+	}
+	b = &q->binds[q->nbinds++];
+	memset(b, 0, sizeof(*b));
+	b->kind = kind;
+	return b;
+}
+
+static void
+sql_bind_text(struct sql *q, const char *s, size_t len)
+{
+	struct bind *b = sql_bind(q, BIND_TEXT);
+
+	if (b != NULL) {
+		b->s = s;
+		b->len = len;
+	}
+}
+
+static void
+sql_bind_int(struct sql *q, int64_t v)
+{
+	struct bind *b = sql_bind(q, BIND_INT);
+
+	if (b != NULL)
+		b->i = v;
+}
+
+/* Bind a scalar JSON value: strings as text, bools as 0/1 (what json_extract gives). */
+static void
+sql_bind_value(struct sql *q, json_object *v)
+{
+	struct bind *b;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		sql_bind_text(q, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		break;
+	case json_type_boolean:
+		sql_bind_int(q, json_object_get_boolean(v) ? 1 : 0);
+		break;
+	case json_type_int:
+		sql_bind_int(q, json_object_get_int64(v));
+		break;
+	case json_type_double:
+		if ((b = sql_bind(q, BIND_DOUBLE)) != NULL)
+			b->d = json_object_get_double(v);
+		break;
+	default:
+		q->oom = 1;   /* cx_store.c lets no other type through */
+		break;
+	}
+}
+
+/* ---- filters to SQL ----------------------------------------------------------- */
+
+static int
+is_id(const char *field)
+{
+	return strcmp(field, "id") == 0;
+}
+
+/* The json_type() values a stored value must have to compare with v: MongoDB never
+ * matches a string against a number or a bool against 1, so neither do we. */
+static const char *
+type_class(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return "='text'";
+	case json_type_boolean:
+		return " IN ('true','false')";
+	default:
+		return " IN ('integer','real')";
+	}
+}
+
+/* field <op> v for a non-null scalar v. The field path was validated by cx_store.c
+ * ([A-Za-z0-9_.] only) so it is safe inside the quoted JSON path; v is bound. */
+static void
+compare_cond(struct sql *q, const char *field, const char *op, json_object *v)
+{
+	if (is_id(field)) {
+		if (!json_object_is_type(v, json_type_string)) {
+			sql_addf(q, "0");
+			return;
+		}
+		sql_addf(q, "id %s ?", op);
+	} else
+		sql_addf(q, "(json_extract(doc,'$.%s') %s ? AND json_type(doc,'$.%s')%s)", field, op,
+		    field, type_class(v));
+	sql_bind_value(q, v);
+}
+
+/* field == v, where null also matches a missing field (as in MongoDB). */
+static void
+equal_cond(struct sql *q, const char *field, json_object *v)
+{
+	if (v != NULL)
+		compare_cond(q, field, "=", v);
+	else if (is_id(field))
+		sql_addf(q, "0");
+	else
+		sql_addf(q, "json_extract(doc,'$.%s') IS NULL", field);
+}
+
+static void
+cond_sql(struct sql *q, const struct cx_filter_cond *c)
+{
+	static const char *const cmp[] = {
+		[CX_GT] = ">", [CX_GTE] = ">=", [CX_LT] = "<", [CX_LTE] = "<=",
+	};
+	size_t i, n;
+
+	switch (c->op) {
+	case CX_EQ:
+		equal_cond(q, c->field, c->value);
+		break;
+	case CX_NE:
+		/* NOT of a NULL comparison is NULL: a missing field must count as "not equal". */
+		sql_addf(q, "NOT IFNULL(");
+		equal_cond(q, c->field, c->value);
+		sql_addf(q, ",0)");
+		break;
+	case CX_GT:
+	case CX_GTE:
+	case CX_LT:
+	case CX_LTE:
+		compare_cond(q, c->field, cmp[c->op], c->value);
+		break;
+	case CX_CONTAINS_I:
+		if (is_id(c->field))
+			sql_addf(q, "instr(lower(id),lower(?))>0");
+		else
+			sql_addf(q, "(instr(lower(json_extract(doc,'$.%s')),lower(?))>0 AND "
+			    "json_type(doc,'$.%s')='text')", c->field, c->field);
+		sql_bind_value(q, c->value);
+		break;
+	case CX_FILTER_IN:
+		n = json_object_array_length(c->value);
+		if (n == 0) {
+			sql_addf(q, "0");
+			break;
+		}
+		sql_addf(q, "(");
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				sql_addf(q, " OR ");
+			equal_cond(q, c->field, json_object_array_get_idx(c->value, i));
+		}
+		sql_addf(q, ")");
+		break;
+	default:
+		q->oom = 1;
+		break;
+	}
+}
+
+static void
+where_sql(struct sql *q, const struct cx_filter *filter)
+{
+	size_t i;
+
+	sql_addf(q, " WHERE ");
+	if (filter == NULL || filter->n == 0) {
+		sql_addf(q, "1");
+		return;
+	}
+	for (i = 0; i < filter->n; i++) {
+		if (i > 0)
+			sql_addf(q, " AND ");
+		cond_sql(q, &filter->conds[i]);
+	}
+}
+
+/* Ties are broken by insertion order (rowid), which every index also carries. */
+static void
+order_sql(struct sql *q, const struct cx_sort *sort, size_t nsort)
+{
+	size_t i;
+
+	if (nsort == 0)
+		return;
+	sql_addf(q, " ORDER BY ");
+	for (i = 0; i < nsort; i++) {
+		if (is_id(sort[i].field))
+			sql_addf(q, "id");
+		else
+			sql_addf(q, "json_extract(doc,'$.%s')", sort[i].field);
+		sql_addf(q, "%s, ", sort[i].dir < 0 ? " DESC" : "");
+	}
+	sql_addf(q, "rowid");
+}
+
+/* ---- errors --------------------------------------------------------------------- */
+
+static int
+unavailable(struct cx_error *err, const char *msg)
+{
+	int first = err != NULL && err->code == CX_OK;
+
+	cx_error_set(err, CX_EUNAVAIL, "%s", msg);
+	if (first)
+		err->retry_after = 1;
+	return CX_EUNAVAIL;
+}
+
+/* SQLite's message goes to the log only; the client sees a generic one. */
+static int
+fail_msg(int rc, const char *what, const char *msg, struct cx_error *err)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		cx_logf(CX_LOG_WARN, "sqlite %s: %s", what, msg);
+		return unavailable(err, "The database is busy, try again");
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_NOTADB:
+		cx_logf(CX_LOG_ERROR, "sqlite %s: %s (%d)", what, msg, rc);
+		return unavailable(err, "Database unavailable");
+	default:
+		return cx_error_internal(err, "sqlite %s: %s (%d)", what, msg, rc);
+	}
+}
+
+static int
+db_fail(struct sqlite_store *s, int rc, const char *what, struct cx_error *err)
+{
+	return fail_msg(rc, what, sqlite3_errmsg(s->db), err);
+}
+
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+/* ---- statement cache ---------------------------------------------------------- */
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* A prepared statement for sql, from the cache when possible. It stays owned by the
+ * cache: the caller only resets it (stmt_done). */
+static int
+prepare(struct sqlite_store *s, const char *sql, sqlite3_stmt **out, struct cx_error *err)
+{
+	struct stmt_slot *slot, *victim = &s->stmts[0];
+	uint64_t h = fnv1a(sql);
+	sqlite3_stmt *st = NULL;
+	char *copy;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < STMT_CACHE; i++) {
+		slot = &s->stmts[i];
+		if (slot->stmt != NULL && slot->hash == h && strcmp(slot->sql, sql) == 0) {
+			slot->used = ++s->tick;
+			*out = slot->stmt;
+			return CX_OK;
+		}
+		if (slot->stmt == NULL || (victim->stmt != NULL && slot->used < victim->used))
+			victim = slot;
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, "prepare", err);
+	copy = strdup(sql);
+	if (copy == NULL) {
+		sqlite3_finalize(st);
+		return cx_error_internal(err, "out of memory");
+	}
+	sqlite3_finalize(victim->stmt);
+	free(victim->sql);
+	victim->hash = h;
+	victim->sql = copy;
+	victim->stmt = st;
+	victim->used = ++s->tick;
+	*out = st;
+	return CX_OK;
+}
+
+static int
+bind_all(struct sqlite_store *s, sqlite3_stmt *st, const struct sql *q, struct cx_error *err)
+{
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; i < q->nbinds && rc == SQLITE_OK; i++) {
+		const struct bind *b = &q->binds[i];
+		int pos = (int)i + 1;
+
+		switch (b->kind) {
+		case BIND_TEXT:
+			rc = sqlite3_bind_text(st, pos, b->s, (int)b->len, SQLITE_STATIC);
+			break;
+		case BIND_INT:
+			rc = sqlite3_bind_int64(st, pos, b->i);
+			break;
+		case BIND_DOUBLE:
+			rc = sqlite3_bind_double(st, pos, b->d);
+			break;
+		}
+	}
+	return rc == SQLITE_OK ? CX_OK : db_fail(s, rc, "bind", err);
+}
+
+/* Prepare q (checking it was built without running out of memory) and bind it. */
+static int
+prepare_sql(struct sqlite_store *s, const struct sql *q, sqlite3_stmt **out,
+    struct cx_error *err)
+{
+	int rc;
+
+	if (q->oom || q->text == NULL)
+		return cx_error_internal(err, "out of memory building SQL");
+	if ((rc = prepare(s, q->text, out, err)) != CX_OK)
+		return rc;
+	if ((rc = bind_all(s, *out, q, err)) != CX_OK)
+		stmt_done(*out);
+	return rc;
+}
+
+/* Run a statement without parameters or results (BEGIN, COMMIT, ...). */
+static int
+run_simple(struct sqlite_store *s, const char *sql, struct cx_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, sql, &st, err)) != CX_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? CX_OK : db_fail(s, rc, sql, err);
+	stmt_done(st);
+	return rc;
+}
+
+/* BEGIN IMMEDIATE takes the write lock up front, so the read-modify-write that
+ * follows cannot interleave with another writer. The busy timeout waits for the
+ * lock; a few retries cover the cases where SQLite reports BUSY without waiting. */
+static int
+begin_immediate(struct sqlite_store *s, struct cx_error *err)
+{
+	struct timespec pause;
+	sqlite3_stmt *st;
+	int attempt, rc;
+
+	if ((rc = prepare(s, "BEGIN IMMEDIATE", &st, err)) != CX_OK)
+		return rc;
+	for (attempt = 0;; attempt++) {
+		rc = sqlite3_step(st);
+		stmt_done(st);
+		if (rc == SQLITE_DONE)
+			return CX_OK;
+		if ((rc & 0xff) != SQLITE_BUSY || attempt >= BEGIN_RETRIES)
+			return db_fail(s, rc, "BEGIN IMMEDIATE", err);
+		pause.tv_sec = 0;
+		pause.tv_nsec = 10L * 1000 * 1000 * (attempt + 1);
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void
+rollback(struct sqlite_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run_simple(s, "ROLLBACK", NULL);
+}
+
+/* ---- unique violations ---------------------------------------------------------- */
+
+static size_t
+add_field(char fields[][CX_STORE_FIELD_MAX], size_t n, size_t max, const char *f, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= CX_STORE_FIELD_MAX || n >= max)
+		return n;
+	for (i = 0; i < n; i++)
+		if (strncmp(fields[i], f, len) == 0 && fields[i][len] == '\0')
+			return n;
+	memcpy(fields[n], f, len);
+	fields[n][len] = '\0';
+	return n + 1;
+}
+
+/* Fields of an index: every '$.field' path in its CREATE INDEX statement. */
+static size_t
+index_fields(struct sqlite_store *s, const char *index, char fields[][CX_STORE_FIELD_MAX],
+    size_t max)
+{
+	sqlite3_stmt *st;
+	const char *sql, *p, *end;
+	size_t n = 0;
+
+	if (prepare(s, "SELECT sql FROM sqlite_master WHERE type='index' AND name=?", &st,
+	    NULL) != CX_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, index, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && (sql = (const char *)sqlite3_column_text(st, 0))) {
+		for (p = strstr(sql, "'$."); p != NULL; p = strstr(end, "'$.")) {
+			p += 3;
+			end = strchr(p, '\'');
+			if (end == NULL)
+				break;
+			n = add_field(fields, n, max, p, (size_t)(end - p));
+		}
+	}
+	stmt_done(st);
+	return n;
+}
+
+/* CONFLICT naming the fields of the violated index, from SQLite's message:
+ * "UNIQUE constraint failed: index 'users__email_1'" (expression index) or
+ * "UNIQUE constraint failed: users.id" (primary key). Never shows SQL. */
+static int
+unique_fail(struct sqlite_store *s, const char *errmsg, struct cx_error *err)
+{
+	char fields[CX_STORE_MAX_INDEX_KEYS][CX_STORE_FIELD_MAX];
+	const char *ptrs[CX_STORE_MAX_INDEX_KEYS];
+	char name[CX_STORE_NAME_MAX * 2 + 4];
+	const char *p, *end, *sep;
+	size_t n = 0, i;
+
+	if ((p = strstr(errmsg, "index '")) != NULL) {
+		p += 7;
+		end = strchr(p, '\'');
+		if (end != NULL && (size_t)(end - p) < sizeof(name)) {
+			memcpy(name, p, (size_t)(end - p));
+			name[end - p] = '\0';
+			n = index_fields(s, name, fields, CX_STORE_MAX_INDEX_KEYS);
+			if (n == 0 && (sep = strstr(name, "__")) != NULL)
+				n = cx_store_index_name_fields(sep + 2, fields, CX_STORE_MAX_INDEX_KEYS);
+		}
+	} else if ((p = strstr(errmsg, "failed: ")) != NULL) {
+		for (p += 8; *p != '\0'; p = *end ? end + 2 : end) {
+			end = strstr(p, ", ");
+			if (end == NULL)
+				end = p + strlen(p);
+			sep = memchr(p, '.', (size_t)(end - p));
+			if (sep != NULL)
+				n = add_field(fields, n, CX_STORE_MAX_INDEX_KEYS, sep + 1,
+				    (size_t)(end - sep - 1));
+		}
+	}
+	for (i = 0; i < n; i++)
+		ptrs[i] = fields[i];
+	return cx_store_conflict(err, ptrs, n);
+}
+
+/* A failed write: CONFLICT for a unique violation, else as fail_msg. */
+static int
+write_fail(struct sqlite_store *s, int rc, const char *what, const char *msg,
+    struct cx_error *err)
+{
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return unique_fail(s, msg, err);
+	return fail_msg(rc, what, msg, err);
+}
+
+/* Step a write statement to its end and reset it. The statement is reset before a
+ * failure is examined (which may run other statements), its message copied first. */
+static int
+step_write(struct sqlite_store *s, sqlite3_stmt *st, const char *what, struct cx_error *err)
+{
+	char msg[256];
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		return CX_OK;
+	}
+	snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(s->db));
+	stmt_done(st);
+	return write_fail(s, rc, what, msg, err);
+}
+
+/* ---- documents ---------------------------------------------------------------- */
+
+static int
+parse_doc(struct sqlite_store *s, sqlite3_stmt *st, int col, json_object **out,
+    struct cx_error *err)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	int len = sqlite3_column_bytes(st, col);
+	json_object *doc;
+
+	if (text == NULL)
+		return cx_error_internal(err, "stored document is NULL");
+	json_tokener_reset(s->tok);
+	doc = json_tokener_parse_ex(s->tok, text, len);
+	if (doc == NULL || json_tokener_get_error(s->tok) != json_tokener_success ||
+	    !json_object_is_type(doc, json_type_object)) {
+		json_object_put(doc);
+		return cx_error_internal(err, "stored document is not a JSON object");
+	}
+	*out = doc;
+	return CX_OK;
+}
+
+static int
+ensure_table(struct sqlite_store *s, const char *coll, struct cx_error *err)
+{
+	char sql[160];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->ntables; i++)
+		if (strcmp(s->tables[i], coll) == 0)
+			return CX_OK;
+	/* json_valid() keeps every stored doc parseable, so one bad document can never
+	 * break the json_extract() of every query on the table. */
+	snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS \"%s\" "
+	    "(id TEXT PRIMARY KEY, doc TEXT NOT NULL CHECK (json_valid(doc)))", coll);
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, "create table", err);
+	if (s->ntables < TABLE_CACHE)
+		snprintf(s->tables[s->ntables++], CX_STORE_NAME_MAX, "%s", coll);
+	return CX_OK;
+}
+
+/* ---- operations --------------------------------------------------------------- */
+
+static int
+sq_ping(struct cx_store *store, struct cx_error *err)
+{
+	return run_simple((struct sqlite_store *)store, "SELECT 1", err);
+}
+
+static int
+create_index(struct sqlite_store *s, const struct cx_index *idx, struct cx_error *err)
+{
+	struct sql q = { 0 };
+	size_t i;
+	int rc;
+
+	sql_addf(&q, "CREATE %sINDEX IF NOT EXISTS \"%s__%s\" ON \"%s\" (",
+	    idx->unique ? "UNIQUE " : "", idx->coll, idx->name, idx->coll);
+	for (i = 0; i < idx->nkeys; i++)
+		sql_addf(&q, "%sjson_extract(doc,'$.%s')%s", i ? ", " : "", idx->keys[i].field,
+		    idx->keys[i].dir < 0 ? " DESC" : "");
+	sql_addf(&q, ")");
+	/* Documents without the field (early sessions have no session_id) must not
+	 * collide with each other on a unique index. */
+	for (i = 0; idx->unique && i < idx->nkeys; i++)
+		sql_addf(&q, "%sjson_extract(doc,'$.%s') IS NOT NULL", i ? " AND " : " WHERE ",
+		    idx->keys[i].field);
+	if (q.oom) {
+		rc = cx_error_internal(err, "out of memory");
+		goto out;
+	}
+	rc = sqlite3_exec(s->db, q.text, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(s->db));
+		rc = write_fail(s, rc, "create index", msg, err);
+	}
+out:
+	sql_free(&q);
+	return rc;
+}
+
+static int
+sq_ensure_indexes(struct cx_store *store, const struct cx_index_set *set, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	size_t i;
+	int rc;
+
+	if ((rc = begin_immediate(s, err)) != CX_OK)
+		return rc;
+	s->ntables = 0;   /* the cache is rebuilt as the tables are (re)created */
+	for (i = 0; i < set->ncolls && rc == CX_OK; i++)
+		rc = ensure_table(s, set->colls[i], err);
+	for (i = 0; i < set->nindexes && rc == CX_OK; i++)
+		rc = create_index(s, &set->indexes[i], err);
+	if (rc == CX_OK)
+		rc = run_simple(s, "COMMIT", err);
+	if (rc != CX_OK) {
+		rollback(s);
+		s->ntables = 0;
+	}
+	return rc;
+}
+
+static int
+sq_insert(struct cx_store *store, const char *coll, json_object *doc, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	json_object *id;
+	const char *text;
+	size_t len;
+	int rc;
+
+	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+		return rc;
+	json_object_object_get_ex(doc, "id", &id);
+	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
+	if (text == NULL)
+		return cx_error_internal(err, "out of memory serializing a document");
+	sql_addf(&q, "INSERT INTO \"%s\" (id, doc) VALUES (?, ?)", coll);
+	sql_bind_text(&q, json_object_get_string(id), (size_t)json_object_get_string_len(id));
+	sql_bind_text(&q, text, len);
+	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+		goto out;
+	rc = step_write(s, st, "insert", err);
+out:
+	sql_free(&q);
+	return rc;
+}
+
+static int
+sq_find_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    json_object **out, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+		return rc;
+	sql_addf(&q, "SELECT doc FROM \"%s\"", coll);
+	where_sql(&q, filter);
+	sql_addf(&q, " LIMIT 1");
+	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = parse_doc(s, st, 0, out, err);
+	else if (rc == SQLITE_DONE)
+		rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
+	else
+		rc = db_fail(s, rc, "find_one", err);
+	stmt_done(st);
+out:
+	sql_free(&q);
+	return rc;
+}
+
+static int
+sq_find(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    const struct cx_sort *sort, size_t nsort, int64_t skip, int64_t limit, json_object *array,
+    struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	json_object *doc;
+	int rc, step = SQLITE_DONE;
+
+	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+		return rc;
+	sql_addf(&q, "SELECT doc FROM \"%s\"", coll);
+	where_sql(&q, filter);
+	order_sql(&q, sort, nsort);
+	sql_addf(&q, " LIMIT ? OFFSET ?");
+	sql_bind_int(&q, limit > 0 ? limit : -1);
+	sql_bind_int(&q, skip);
+	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+		goto out;
+	while (rc == CX_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = parse_doc(s, st, 0, &doc, err)) != CX_OK)
+			break;
+		if (json_object_array_add(array, doc) != 0) {
+			json_object_put(doc);
+			rc = cx_error_internal(err, "out of memory");
+		}
+	}
+	if (rc == CX_OK && step != SQLITE_DONE)
+		rc = db_fail(s, step, "find", err);
+	stmt_done(st);
+out:
+	sql_free(&q);
+	return rc;
+}
+
+static int
+sq_count(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    int64_t *out, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+		return rc;
+	sql_addf(&q, "SELECT count(*) FROM \"%s\"", coll);
+	where_sql(&q, filter);
+	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = CX_OK;
+	} else
+		rc = db_fail(s, rc, "count", err);
+	stmt_done(st);
+out:
+	sql_free(&q);
+	return rc;
+}
+
+/* Inside BEGIN IMMEDIATE: read the one matching document, apply the update in C,
+ * write it back, commit. The write lock is held from the read to the commit. */
+static int
+sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    const struct cx_update *update, json_object **after, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	struct sql q = { 0 }, w = { 0 };
+	sqlite3_stmt *st = NULL;
+	json_object *doc = NULL;
+	char *id = NULL;
+	const char *text;
+	size_t len;
+	int rc, in_txn = 0;
+
+	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+		return rc;
+	sql_addf(&q, "SELECT id, doc FROM \"%s\"", coll);
+	where_sql(&q, filter);
+	sql_addf(&q, " LIMIT 1");
+	if ((rc = begin_immediate(s, err)) != CX_OK)
+		goto out;
+	in_txn = 1;
+	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = parse_doc(s, st, 1, &doc, err);
+		text = (const char *)sqlite3_column_text(st, 0);
+		if (rc == CX_OK && (text == NULL || (id = strdup(text)) == NULL))
+			rc = cx_error_internal(err, "stored document without id (or out of memory)");
+	} else if (rc == SQLITE_DONE)
+		rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
+	else
+		rc = db_fail(s, rc, "update_one select", err);
+	stmt_done(st);
+	if (rc != CX_OK)
+		goto out;
+	if (update->n > 0) {
+		if ((rc = cx_store_apply_update(doc, update, err)) != CX_OK)
+			goto out;
+		text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
+		if (text == NULL) {
+			rc = cx_error_internal(err, "out of memory serializing a document");
+			goto out;
+		}
+		sql_addf(&w, "UPDATE \"%s\" SET doc = ? WHERE id = ?", coll);
+		sql_bind_text(&w, text, len);
+		sql_bind_text(&w, id, strlen(id));
+		if ((rc = prepare_sql(s, &w, &st, err)) != CX_OK)
+			goto out;
+		if ((rc = step_write(s, st, "update_one", err)) != CX_OK)
+			goto out;
+	}
+	if ((rc = run_simple(s, "COMMIT", err)) != CX_OK)
+		goto out;
+	in_txn = 0;
+	if (after != NULL) {
+		*after = doc;
+		doc = NULL;
+	}
+out:
+	if (in_txn)
+		rollback(s);
+	json_object_put(doc);
+	free(id);
+	sql_free(&q);
+	sql_free(&w);
+	return rc;
+}
+
+static int
+sq_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+		return rc;
+	/* One statement, so finding and deleting the document is one transaction. */
+	sql_addf(&q, "DELETE FROM \"%s\" WHERE id = (SELECT id FROM \"%s\"", coll, coll);
+	where_sql(&q, filter);
+	sql_addf(&q, " LIMIT 1)");
+	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+		goto out;
+	if ((rc = step_write(s, st, "delete_one", err)) == CX_OK && sqlite3_changes(s->db) == 0)
+		rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
+out:
+	sql_free(&q);
+	return rc;
+}
+
+static void
+sq_close(struct cx_store *store)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	size_t i;
+
+	for (i = 0; i < STMT_CACHE; i++) {
+		sqlite3_finalize(s->stmts[i].stmt);
+		free(s->stmts[i].sql);
+	}
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		cx_logf(CX_LOG_WARN, "sqlite close: %s", sqlite3_errmsg(s->db));
+	if (s->tok != NULL)
+		json_tokener_free(s->tok);
+	free(s);
+}
+
+static const struct cx_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.ping = sq_ping,
+	.ensure_indexes = sq_ensure_indexes,
+	.insert = sq_insert,
+	.find_one = sq_find_one,
+	.find = sq_find,
+	.count = sq_count,
+	.update_one = sq_update_one,
+	.delete_one = sq_delete_one,
+};
+
+static int
+journal_mode_cb(void *arg, int ncols, char **vals, char **names)
+{
+	char *mode = arg;
+
+	if (ncols > 0 && vals[0] != NULL)
+		snprintf(mode, 16, "%s", vals[0]);
+	return 0;
+}
+
+int
+cx_store_sqlite_open(const char *path, struct cx_store **out, struct cx_error *err)
+{
+	struct sqlite_store *s;
+	char mode[16] = "";
+	int rc, attempt;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return cx_error_internal(err, "out of memory");
+	s->base.ops = &sqlite_ops;
+	rc = sqlite3_open_v2(path, &s->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		cx_logf(CX_LOG_ERROR, "sqlite open %s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		rc = unavailable(err, "Database unavailable");
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	for (attempt = 0; attempt < BEGIN_RETRIES; attempt++) {
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", journal_mode_cb, mode, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY)
+			break;
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		cx_logf(CX_LOG_ERROR, "sqlite open %s: %s", path, sqlite3_errmsg(s->db));
+		rc = unavailable(err, "Database unavailable");
+		goto out;
+	}
+	if (strcmp(mode, "wal") != 0)
+		cx_logf(CX_LOG_WARN, "sqlite %s: journal mode is '%s', not WAL", path, mode);
+	s->tok = json_tokener_new_ex(CX_STORE_DOC_DEPTH);
+	if (s->tok == NULL) {
+		rc = cx_error_internal(err, "out of memory");
+		goto out;
+	}
+	*out = &s->base;
+	return CX_OK;
+out:
+	sq_close(&s->base);
+	return rc;
+}
