@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -567,11 +568,48 @@ Test(login, login_sets_last_login)
 	it_user_free(&u);
 }
 
-/* TODO(lead): the deactivated-user case needs a way to deactivate an account from
- * outside (admin API or cxctl), which the Foundation does not expose over HTTP yet. */
-Test(login, deactivated_user_is_refused, .disabled = true)
+/* Deactivate an account the way an administrator will: by changing the stored document
+ * (the admin API is another area). Done on the SQLite file of the running stack. */
+static void
+deactivate(const char *user_id)
 {
-	cr_assert_fail("needs an admin API or cxctl to deactivate a user");
+	char path[1024];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *dir = getenv("CX_TEST_DATA_DIR");
+
+	cr_assert_not_null(dir, "CX_TEST_DATA_DIR is not set");
+	snprintf(path, sizeof(path), "%s/candidatex.db", dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK, "cannot open %s", path);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE users SET doc = json_set(doc, '$.is_active', "
+	    "json('false')) WHERE id = ?", -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_changes(db), 1, "user %s not found in %s", user_id, path);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+Test(login, deactivated_user_is_refused)
+{
+	struct it_user u;
+	struct http_response *r;
+	char *body;
+
+	it_register(&u, "candidate");
+	deactivate(u.id);
+	r = it_login(u.email, u.password);
+	it_assert_error(r, 401, "UNAUTHORIZED");
+	http_response_free(r);
+	/* The session that existed before is over too. */
+	cr_expect_eq(it_me_status(u.access), 401, "access token of a deactivated account");
+	body = it_fmt("{\"refresh_token\":\"%s\"}", u.refresh);
+	r = it_post_json("/api/auth/refresh", NULL, body);
+	it_assert_error(r, 401, "UNAUTHORIZED");
+	http_response_free(r);
+	free(body);
+	it_user_free(&u);
 }
 
 /* ---- me ------------------------------------------------------------------------ */
