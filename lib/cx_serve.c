@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,26 +27,19 @@
 
 #define MAX_WORKERS 64
 
+#define MAX_CONNS 256   /* FastCGI connections one worker keeps open */
+
 static volatile sig_atomic_t stopping;
-static volatile sig_atomic_t worker_idle;
-static volatile sig_atomic_t listen_fd = -1;
-static volatile sig_atomic_t conn_fd = -1;
 
 /* ---- worker ------------------------------------------------------------------- */
 
+/* SIGTERM only ever arrives inside ppoll() (it is blocked everywhere else), so a worker
+ * always finishes the request it is serving and then leaves its loop. */
 static void
 worker_on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	/* Idle in accept() or waiting on a kept-alive connection: wake it up. A worker in
-	 * the middle of a request finishes it first and then sees `stopping`. */
-	if (worker_idle) {
-		if (listen_fd >= 0)
-			shutdown(listen_fd, SHUT_RDWR);
-		if (conn_fd >= 0)
-			shutdown(conn_fd, SHUT_RDWR);
-	}
 }
 
 int
@@ -86,13 +80,42 @@ cx_app_close(struct cx_app *app)
 	app->store = NULL;
 }
 
+/* Serve the next request waiting on conn's connection. Returns 0 while the connection
+ * stays open (nginx asked to keep it: fastcgi_keep_conn), -1 once it is closed. */
 static int
-worker_main(const struct cx_program *prog, const struct cx_config *cfg, int fd)
+serve_one(const struct cx_program *prog, struct cx_request *conn)
+{
+	/* The connection is already accepted (ipcFd >= 0), so FCGX_Accept_r only reads the
+	 * request. If nginx closed it, libfcgi closes it too and, with listen_sock = -1, its
+	 * attempt to accept another connection fails at once instead of blocking. */
+	/* FCGX_Accept_r begins by finishing the previous request, closing the connection
+	 * unless it is marked kept: an open connection here is one we want to read from. */
+	conn->fcgi.keepConnection = 1;
+	if (FCGX_Accept_r(&conn->fcgi) < 0 || conn->fcgi.ipcFd < 0) {
+		FCGX_Free(&conn->fcgi, 1);
+		return -1;
+	}
+	cx_request_read_params(conn);
+	cx_router_dispatch(prog->routes, prog->nroutes, conn);
+	FCGX_Finish_r(&conn->fcgi);   /* flushes; closes unless keep-conn */
+	cx_request_reset(conn);
+	return conn->fcgi.ipcFd >= 0 ? 0 : -1;
+}
+
+/* The worker's event loop: one listening socket shared with the other workers, plus the
+ * connections this worker accepted. A connection nginx keeps open is watched with
+ * ppoll instead of blocking on it, so idle kept connections never starve new ones. */
+static int
+worker_main(const struct cx_program *prog, const struct cx_config *cfg, int listen_fd)
 {
 	struct sigaction sa;
+	sigset_t block, waitmask;
 	struct cx_app app;
-	struct cx_request req;
+	struct cx_request *conns = NULL;
+	struct pollfd *fds = NULL;
+	int *slot_of = NULL;
 	struct cx_error err = { 0 };
+	size_t nconns = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_term;
@@ -101,35 +124,88 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int fd)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	listen_fd = fd;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
 
 	if (cx_app_open(&app, prog, cfg, &err) != CX_OK) {
 		cx_logf(CX_LOG_ERROR, "worker %d could not start: %s", (int)getpid(), err.message);
 		return 3;
 	}
-	cx_request_init(&req, &app);
-	if (FCGX_InitRequest(&req.fcgi, fd, 0) != 0) {
-		cx_app_close(&app);
-		return 3;
+	conns = calloc(MAX_CONNS, sizeof(*conns));
+	fds = calloc(MAX_CONNS + 1, sizeof(*fds));
+	slot_of = calloc(MAX_CONNS + 1, sizeof(*slot_of));
+	if (conns == NULL || fds == NULL || slot_of == NULL) {
+		cx_logf(CX_LOG_ERROR, "worker %d: out of memory", (int)getpid());
+		goto out;
 	}
-	while (!stopping) {
-		int rc;
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		cx_request_init(&conns[i], &app);
+		FCGX_InitRequest(&conns[i].fcgi, -1, 0);
+	}
 
-		worker_idle = 1;
-		if (stopping)
+	while (!stopping) {
+		nfds_t nfds = 0;
+		int n;
+
+		if (nconns < MAX_CONNS) {
+			fds[nfds].fd = listen_fd;
+			fds[nfds].events = POLLIN;
+			slot_of[nfds++] = -1;
+		}
+		for (size_t i = 0; i < MAX_CONNS; i++) {
+			if (conns[i].fcgi.ipcFd < 0)
+				continue;
+			fds[nfds].fd = conns[i].fcgi.ipcFd;
+			fds[nfds].events = POLLIN;
+			slot_of[nfds++] = (int)i;
+		}
+		n = ppoll(fds, nfds, NULL, &waitmask);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			cx_logf(CX_LOG_ERROR, "poll: %s", strerror(errno));
 			break;
-		rc = FCGX_Accept_r(&req.fcgi);
-		worker_idle = 0;
-		if (rc < 0)
-			break;
-		conn_fd = req.fcgi.ipcFd;
-		cx_request_read_params(&req);
-		cx_router_dispatch(prog->routes, prog->nroutes, &req);
-		cx_request_reset(&req);
+		}
+		for (nfds_t k = 0; k < nfds && !stopping; k++) {
+			struct cx_request *conn;
+
+			if (fds[k].revents == 0)
+				continue;
+			if (slot_of[k] >= 0) {
+				conn = &conns[slot_of[k]];
+			} else {
+				/* Another worker may have taken it: the socket is non-blocking. */
+				int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+				size_t i;
+				if (fd < 0)
+					continue;
+				for (i = 0; i < MAX_CONNS && conns[i].fcgi.ipcFd >= 0; i++)
+					;
+				if (i == MAX_CONNS) {
+					close(fd);
+					continue;
+				}
+				conn = &conns[i];
+				conn->fcgi.ipcFd = fd;
+				nconns++;
+			}
+			if (serve_one(prog, conn) != 0)
+				nconns--;
+		}
 	}
-	FCGX_Finish_r(&req.fcgi);
-	FCGX_Free(&req.fcgi, 1);
-	cx_request_reset(&req);
+out:
+	for (size_t i = 0; conns != NULL && i < MAX_CONNS; i++) {
+		if (conns[i].fcgi.ipcFd >= 0)
+			FCGX_Free(&conns[i].fcgi, 1);
+		cx_request_reset(&conns[i]);
+	}
+	free(conns);
+	free(fds);
+	free(slot_of);
 	cx_app_close(&app);
 	return 0;
 }
@@ -208,6 +284,9 @@ bind_socket(const char *path)
 	fd = FCGX_OpenSocket(path, 1024);
 	if (fd < 0)
 		return -1;
+	/* Workers poll the socket and accept themselves; whoever loses the race for a
+	 * connection gets EAGAIN instead of blocking. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (chmod(path, mode) != 0)
 		cx_logf(CX_LOG_WARN, "chmod %s: %s", path, strerror(errno));
 	return fd;
