@@ -171,6 +171,7 @@ http_perform(const struct http_request *req)
 		method = req->body != NULL ? "POST" : "GET";
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "cx-integration/1.0");
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, resp->curl_error);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);

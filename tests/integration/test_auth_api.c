@@ -612,6 +612,68 @@ Test(login, deactivated_user_is_refused)
 	it_user_free(&u);
 }
 
+/* Audit entries of a user, read from the stack's database: "action|ip|user_agent" lines. */
+static char *
+audit_trail(const char *user_id)
+{
+	char path[1024], *out = calloc(1, 8192);
+	size_t used = 0;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	cr_assert_not_null(out);
+	snprintf(path, sizeof(path), "%s/candidatex.db", getenv("CX_TEST_DATA_DIR"));
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT json_extract(doc,'$.action'), "
+	    "json_extract(doc,'$.ip_address'), json_extract(doc,'$.user_agent') FROM audit_logs "
+	    "WHERE json_extract(doc,'$.user_id') = ? ORDER BY json_extract(doc,'$.timestamp')",
+	    -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && used + 300 < 8192)
+		used += (size_t)snprintf(out + used, 8192 - used, "%s|%s|%s\n",
+		    (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+Test(audit, security_actions_are_logged_with_ip_and_user_agent)
+{
+	struct it_user u;
+	struct http_response *r;
+	char *trail, *body;
+
+	it_register(&u, NULL);
+	r = it_login(u.email, "Wr0ng!password");
+	cr_assert_eq(r->status, 401);
+	http_response_free(r);
+	it_login_ok(u.email, u.password, NULL, NULL);
+	r = it_post_json("/api/auth/logout", u.access, NULL);
+	cr_assert_eq(r->status, 200);
+	http_response_free(r);
+	free(u.access);
+	it_login_ok(u.email, u.password, &u.access, NULL);
+	body = it_fmt("{\"current_password\":\"%s\",\"new_password\":\"%s\"}", u.password,
+	    IT_PASSWORD2);
+	r = it_post_json("/api/auth/change-password", u.access, body);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	http_response_free(r);
+	free(body);
+
+	trail = audit_trail(u.id);
+	cr_expect(strstr(trail, "register|127.0.0.1|") != NULL, "%s", trail);
+	cr_expect(strstr(trail, "login_failed|127.0.0.1|") != NULL, "%s", trail);
+	cr_expect(strstr(trail, "\nlogin|127.0.0.1|") != NULL, "%s", trail);
+	cr_expect(strstr(trail, "logout|127.0.0.1|") != NULL, "%s", trail);
+	cr_expect(strstr(trail, "password_change|127.0.0.1|") != NULL, "%s", trail);
+	/* The user agent of the client is recorded (libcurl names itself). */
+	cr_expect(strstr(trail, "|cx-integration/1.0") != NULL, "no user agent in %s", trail);
+	free(trail);
+	it_user_free(&u);
+}
+
 /* ---- me ------------------------------------------------------------------------ */
 
 Test(me, returns_the_current_user)
