@@ -33,7 +33,7 @@ DEB_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config autoconf-archive
 	libfcgi-dev libjson-c-dev libmongoc-dev libbson-dev libhiredis-dev libjwt-dev
 	libssl-dev libcurl4-openssl-dev libsqlite3-dev libcriterion-dev libcrypt-dev
-	redis-server nginx openssl curl wrk sqlite3 ca-certificates
+	redis-server nginx openssl curl wrk sqlite3 ca-certificates chromium fonts-dejavu-core
 )
 
 # The stack folder to stop when dev.sh exits (a failed start, Ctrl-C in run); see on_exit.
@@ -571,11 +571,12 @@ browser_smoke() {
 		if command -v "$b" >/dev/null 2>&1; then browser=$b; break; fi
 	done
 	if [ -z "$browser" ]; then
-		say "browser smoke test: skipped (no chromium; apt-get install chromium to run it)"
+		fail "browser smoke test: no chromium (./dev.sh deps installs it)"
 		return 0
 	fi
 	say "browser smoke test: /api/docs in headless $browser"
 	dom=$(timeout 90 "$browser" --headless=new --no-sandbox --disable-gpu --no-first-run \
+	    --disable-background-networking --disable-component-update --disable-sync --disable-quic \
 	    --user-data-dir="$dir/chromium" --ignore-certificate-errors \
 	    --virtual-time-budget=10000 --dump-dom \
 	    "https://127.0.0.1:$HTTPS_PORT/api/docs" 2>"$dir/log/chromium.log") || true
