@@ -520,6 +520,37 @@ Test(jwt, iat_leeway_is_tolerated)
 	free(payload);
 }
 
+/* The per-process cache of verified tokens: a hit gives the same claims, a token that
+ * differs in any byte is checked in full, and expiry still applies to a cached token. */
+Test(jwt, verified_tokens_cache_is_exact_and_expires)
+{
+	struct cx_claims first, again;
+	struct cx_error err = { 0 };
+	char *token = NULL, *changed;
+	size_t n;
+
+	cr_assert_eq(cx_jwt_issue(keys, ISSUER, SUB, EMAIL, "candidate", SID, 2, &token, NULL,
+	    &err), CX_OK);
+	cr_assert_eq(cx_jwt_verify(keys, ISSUER, token, &first, &err), CX_OK, "%s", err.message);
+	cr_assert_eq(cx_jwt_verify(keys, ISSUER, token, &again, &err), CX_OK, "%s", err.message);
+	cr_expect_eq(memcmp(&first, &again, sizeof(first)), 0, "a cached verify gives the same claims");
+	/* Same token for another issuer: not a cache hit. */
+	cr_expect_eq(cx_jwt_verify(keys, "someone-else", token, &again, &err), CX_EUNAUTH);
+	cx_error_clear(&err);
+	/* Last signature character changed after the good token was cached. */
+	changed = strdup(token);
+	n = strlen(changed);
+	changed[n - 2] = changed[n - 2] == 'A' ? 'B' : 'A';
+	cr_expect_eq(cx_jwt_verify(keys, ISSUER, changed, &again, &err), CX_EUNAUTH);
+	cx_error_clear(&err);
+	free(changed);
+	sleep(3);
+	cr_expect_eq(cx_jwt_verify(keys, ISSUER, token, &again, &err), CX_EUNAUTH,
+	    "a cached token must still expire");
+	cr_expect_str_eq(err.message, "Token expired");
+	free(token);
+}
+
 Test(jwt, other_issuer_refused)
 {
 	char *token = NULL;
