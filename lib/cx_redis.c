@@ -33,6 +33,7 @@ struct cx_redis {
 	struct cx_redis_url url;
 	redisContext *ctx;      /* NULL = not connected */
 	pid_t pid;              /* process that opened ctx: a forked child reconnects */
+	int sigpipe_ignored;    /* SIGPIPE was SIG_IGN when ctx was opened: no guard needed */
 	struct script_entry scripts[REDIS_SCRIPT_CACHE];
 	unsigned next_script;
 };
@@ -376,6 +377,13 @@ connect_now(struct cx_redis *r)
 		cx_logf(CX_LOG_WARN, "redis: cannot connect to %s: %s", where, c->errstr);
 		goto out;
 	}
+	{
+		/* The cx-* workers ignore SIGPIPE: then the per-command guard (four system
+		 * calls) is not needed. Read once per connection. */
+		struct sigaction cur;
+		r->sigpipe_ignored = sigaction(SIGPIPE, NULL, &cur) == 0 &&
+		    cur.sa_handler == SIG_IGN;
+	}
 	if (redisSetTimeout(c, ms_to_tv(REDIS_COMMAND_TIMEOUT_MS)) != REDIS_OK) {
 		cx_logf(CX_LOG_WARN, "redis: cannot set the timeout on %s: %s", where, c->errstr);
 		goto out;
@@ -466,10 +474,13 @@ run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
 	struct sigpipe_guard guard;
 	redisReply *reply = NULL;
 	char where[300];
+	int guarded;
 
 	if (r->ctx != NULL && r->pid != getpid())
 		drop_connection(r);     /* inherited over fork(): never share the socket */
-	sigpipe_block(&guard);
+	guarded = r->ctx == NULL || !r->sigpipe_ignored;
+	if (guarded)
+		sigpipe_block(&guard);
 	for (int attempt = 0; attempt < 2 && reply == NULL; attempt++) {
 		if (r->ctx == NULL && connect_now(r) != 0)
 			continue;
@@ -481,7 +492,8 @@ run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
 			drop_connection(r);
 		}
 	}
-	sigpipe_restore(&guard);
+	if (guarded)
+		sigpipe_restore(&guard);
 	if (reply == NULL) {
 		cx_error_set(err, CX_EUNAVAIL, "Cache service unavailable");
 		if (err != NULL && err->code == CX_EUNAVAIL)
