@@ -194,3 +194,50 @@ Test(crypto, constant_time_compare)
 	cr_assert(cx_ct_equal("abc", "abc", 3));
 	cr_assert_not(cx_ct_equal("abc", "abd", 3));
 }
+
+#include "cx_log.h"
+#include <stdio.h>
+#include <unistd.h>
+
+/* Log lines are one JSON object each, with untrusted text escaped. */
+Test(log, lines_are_json_with_context)
+{
+	char path[] = "/tmp/cx-log-test-XXXXXX", line[4096];
+	int fd = mkstemp(path);
+	FILE *f;
+	json_object *obj;
+	int n = 0;
+
+	cr_assert_geq(fd, 0);
+	cx_log_init("cx-test", CX_LOG_INFO, fd);
+	cx_log_set_request("req-1", "10.0.0.9");
+	cx_logf(CX_LOG_WARN, "user said \"%s\"", "hi\n\x01{\"evil\":1}");
+	cx_logf(CX_LOG_DEBUG, "below the level: not written");
+	cx_log_access("GET", "/api/auth/me", "/api/auth/me", 200, 1.25, "abc");
+	cx_log_set_request(NULL, NULL);
+	f = fdopen(fd, "r");
+	cr_assert_not_null(f);
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		obj = json_tokener_parse(line);
+		cr_assert_not_null(obj, "not JSON: %s", line);
+		cr_expect_str_eq(cx_json_str(obj, "program"), "cx-test");
+		cr_expect_str_eq(cx_json_str(obj, "request_id"), "req-1");
+		cr_expect_str_eq(cx_json_str(obj, "remote_addr"), "10.0.0.9");
+		cr_expect_not_null(cx_json_str(obj, "time"));
+		if (n == 0) {
+			cr_expect_str_eq(cx_json_str(obj, "level"), "warn");
+			cr_expect_str_eq(cx_json_str(obj, "msg"), "user said \"hi\n\x01{\"evil\":1}\"");
+		} else {
+			cr_expect_str_eq(cx_json_str(obj, "route"), "/api/auth/me");
+			cr_expect_eq(json_object_get_int(json_object_object_get(obj, "status")), 200);
+			cr_expect_str_eq(cx_json_str(obj, "user_id"), "abc");
+		}
+		json_object_put(obj);
+		n++;
+	}
+	cr_expect_eq(n, 2, "one line per event, nothing below the level");
+	fclose(f);
+	unlink(path);
+	cx_log_init("cx", CX_LOG_INFO, 2);
+}
