@@ -1,0 +1,277 @@
+/* cx_serve, driven over real FastCGI connections: kept connections never starve new
+ * ones, a request in progress finishes when the program is told to stop, and the
+ * framework answers unknown routes with the JSON envelope. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cx_jwt.h"
+#include "cx_serve.h"
+
+static int
+fast(struct cx_request *req, struct cx_error *err)
+{
+	(void)err;
+	return cx_http_ok(req, 200, json_object_new_string("fast"), NULL);
+}
+
+static int
+slow(struct cx_request *req, struct cx_error *err)
+{
+	struct timespec ts = { 0, 600 * 1000 * 1000 };
+
+	(void)err;
+	nanosleep(&ts, NULL);
+	return cx_http_ok(req, 200, json_object_new_string("slow"), NULL);
+}
+
+static const struct cx_route routes[] = {
+	{ "GET", "/fast", CX_PUBLIC, CX_BODY_NONE, 0, fast },
+	{ "GET", "/slow", CX_PUBLIC, CX_BODY_NONE, 0, slow },
+};
+
+static const struct cx_program program = {
+	.name = "cx-test", .routes = routes, .nroutes = 2, .needs = 0,
+};
+
+static char dir[64], sock[96];
+static pid_t master;
+
+static void
+start(void)
+{
+	char priv[128], pub[128];
+	struct cx_error err = { 0 };
+
+	snprintf(dir, sizeof(dir), "/tmp/cx-serve-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(priv, sizeof(priv), "%s/priv.pem", dir);
+	snprintf(pub, sizeof(pub), "%s/pub.pem", dir);
+	cr_assert_eq(cx_jwt_generate_keys(priv, pub, 0, &err), CX_OK, "%s", err.message);
+	setenv("CX_DATA_DIR", dir, 1);
+	setenv("JWT_PUBLIC_KEY_FILE", pub, 1);
+	setenv("JWT_PRIVATE_KEY_FILE", priv, 1);
+	setenv("CX_LOG_LEVEL", "warn", 1);
+	snprintf(sock, sizeof(sock), "%s/cx-test.sock", dir);
+	master = fork();
+	cr_assert_geq(master, 0);
+	if (master == 0) {
+		char *argv[] = { "cx-test", "--socket", sock, "--workers", "1", NULL };
+		exit(cx_serve_main(5, argv, &program));
+	}
+	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
+		usleep(20 * 1000);
+	cr_assert_eq(access(sock, F_OK), 0, "the program did not bind %s", sock);
+}
+
+static void
+stop(void)
+{
+	char cmd[160];
+
+	if (master > 0) {
+		kill(master, SIGTERM);
+		waitpid(master, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)!system(cmd);
+}
+
+TestSuite(serve, .init = start, .fini = stop, .timeout = 30);
+
+/* ---- a minimal FastCGI client ---------------------------------------------------- */
+
+static int
+fcgi_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { 10, 0 };   /* a stalled server fails the test, not hangs it */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static size_t
+record(unsigned char *p, int type, const void *body, size_t len)
+{
+	p[0] = 1;
+	p[1] = (unsigned char)type;
+	p[2] = 0;
+	p[3] = 1;   /* request id 1 */
+	p[4] = (unsigned char)(len >> 8);
+	p[5] = (unsigned char)len;
+	p[6] = 0;
+	p[7] = 0;
+	memcpy(p + 8, body, len);
+	return 8 + len;
+}
+
+static size_t
+pair(unsigned char *p, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+
+	p[0] = (unsigned char)n;
+	p[1] = (unsigned char)v;
+	memcpy(p + 2, name, n);
+	memcpy(p + 2 + n, value, v);
+	return 2 + n + v;
+}
+
+/* Send GET path on fd (keep: ask to keep the connection) and return the whole
+ * CGI response (headers and body), or NULL when the server closed or timed out. */
+static char *
+fcgi_get(int fd, const char *path, int keep)
+{
+	unsigned char buf[2048], params[1024];
+	unsigned char begin[8] = { 0, 1, (unsigned char)(keep ? 1 : 0), 0, 0, 0, 0, 0 };
+	size_t n = 0, np = 0, got = 0;
+	char *out = calloc(1, 65536);
+
+	np += pair(params + np, "REQUEST_METHOD", "GET");
+	np += pair(params + np, "DOCUMENT_URI", path);
+	np += pair(params + np, "REMOTE_ADDR", "127.0.0.1");
+	n += record(buf + n, 1, begin, 8);
+	n += record(buf + n, 4, params, np);
+	n += record(buf + n, 4, "", 0);
+	n += record(buf + n, 5, "", 0);
+	cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+	for (;;) {
+		unsigned char h[8], body[65536 + 256];
+		size_t len, pad;
+		if (recv(fd, h, 8, MSG_WAITALL) != 8) {
+			free(out);
+			return NULL;
+		}
+		len = (size_t)h[4] << 8 | h[5];
+		pad = h[6];
+		if (len + pad > 0 && recv(fd, body, len + pad, MSG_WAITALL) != (ssize_t)(len + pad)) {
+			free(out);
+			return NULL;
+		}
+		if (h[1] == 6 && got + len < 65535) {   /* FCGI_STDOUT */
+			memcpy(out + got, body, len);
+			got += len;
+		}
+		if (h[1] == 3)   /* FCGI_END_REQUEST */
+			return out;
+	}
+}
+
+/* ---- tests --------------------------------------------------------------------- */
+
+Test(serve, kept_connections_do_not_starve_new_ones)
+{
+	int a = fcgi_connect(), b, c;
+	char *r;
+
+	/* One worker. a is kept open and idle after its answer... */
+	r = fcgi_get(a, "/fast", 1);
+	cr_assert_not_null(r, "no answer on a");
+	cr_expect_not_null(strstr(r, "\"fast\""));
+	free(r);
+	/* ...and two new connections are still served (libfcgi's own loop would wait on a
+	 * forever: the stall this guards against). */
+	b = fcgi_connect();
+	r = fcgi_get(b, "/fast", 1);
+	cr_assert_not_null(r, "a new connection starved behind an idle kept one");
+	free(r);
+	c = fcgi_connect();
+	r = fcgi_get(c, "/fast", 0);
+	cr_assert_not_null(r, "a third connection starved");
+	free(r);
+	/* The kept connections still work, in any order. */
+	r = fcgi_get(a, "/fast", 1);
+	cr_assert_not_null(r, "kept connection a no longer answers");
+	free(r);
+	r = fcgi_get(b, "/fast", 1);
+	cr_assert_not_null(r, "kept connection b no longer answers");
+	free(r);
+	close(a);
+	close(b);
+	close(c);
+}
+
+Test(serve, a_connection_not_kept_is_closed_after_its_answer)
+{
+	int fd = fcgi_connect();
+	char *r = fcgi_get(fd, "/fast", 0), byte;
+
+	cr_assert_not_null(r);
+	free(r);
+	cr_expect_eq(recv(fd, &byte, 1, 0), 0, "the server should close the connection");
+	close(fd);
+}
+
+Test(serve, unknown_route_is_a_json_404)
+{
+	int fd = fcgi_connect();
+	char *r = fcgi_get(fd, "/nope", 0);
+
+	cr_assert_not_null(r);
+	cr_expect_not_null(strstr(r, "Status: 404"), "%s", r);
+	cr_expect_not_null(strstr(r, "Content-Type: application/json"), "%s", r);
+	cr_expect_not_null(strstr(r, "\"code\":\"NOT_FOUND\""), "%s", r);
+	free(r);
+	close(fd);
+}
+
+Test(serve, sigterm_lets_the_request_in_progress_finish)
+{
+	int fd = fcgi_connect(), status = 0;
+	unsigned char buf[1024], params[512];
+	unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+	size_t n = 0, np = 0;
+
+	/* Send the slow request, then SIGTERM while the handler runs. */
+	np += pair(params + np, "REQUEST_METHOD", "GET");
+	np += pair(params + np, "DOCUMENT_URI", "/slow");
+	n += record(buf + n, 1, begin, 8);
+	n += record(buf + n, 4, params, np);
+	n += record(buf + n, 4, "", 0);
+	n += record(buf + n, 5, "", 0);
+	cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+	usleep(200 * 1000);
+	cr_assert_eq(kill(master, SIGTERM), 0);
+	/* The answer to the request in progress must still arrive, whole. */
+	{
+		unsigned char h[8], body[4096];
+		char out[4096] = "";
+		size_t got = 0;
+		for (;;) {
+			size_t len, pad;
+			cr_assert_eq(recv(fd, h, 8, MSG_WAITALL), 8, "the slow request was cut off");
+			len = (size_t)h[4] << 8 | h[5];
+			pad = h[6];
+			if (len + pad > 0)
+				cr_assert_eq(recv(fd, body, len + pad, MSG_WAITALL), (ssize_t)(len + pad));
+			if (h[1] == 6 && got + len < sizeof(out) - 1) {
+				memcpy(out + got, body, len);
+				got += len;
+			}
+			if (h[1] == 3)
+				break;
+		}
+		cr_expect_not_null(strstr(out, "\"slow\""), "incomplete answer: %s", out);
+	}
+	cr_assert_eq(waitpid(master, &status, 0), master);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "master status %d", status);
+	master = 0;
+	cr_expect_neq(access(sock, F_OK), 0, "the socket should be removed on exit");
+	close(fd);
+}
