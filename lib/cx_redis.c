@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,6 +310,33 @@ sigpipe_restore(struct sigpipe_guard *g)
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
+/* ---- process id ------------------------------------------------------------------ */
+
+/* getpid() is a system call; the hot path asks "am I still the process that opened the
+ * connection?" on every command, so the answer is kept and refreshed in fork's child. */
+static pid_t current_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void
+pid_after_fork(void)
+{
+	current_pid = getpid();
+}
+
+static void
+pid_init(void)
+{
+	current_pid = getpid();
+	pthread_atfork(NULL, NULL, pid_after_fork);
+}
+
+static pid_t
+my_pid(void)
+{
+	pthread_once(&pid_once, pid_init);
+	return current_pid;
+}
+
 /* ---- connection ------------------------------------------------------------------ */
 
 static struct timeval
@@ -405,7 +433,7 @@ connect_now(struct cx_redis *r)
 			goto out;
 	}
 	r->ctx = c;
-	r->pid = getpid();
+	r->pid = my_pid();
 	c = NULL;
 	rc = 0;
 out:
@@ -476,7 +504,7 @@ run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
 	char where[300];
 	int guarded;
 
-	if (r->ctx != NULL && r->pid != getpid())
+	if (r->ctx != NULL && r->pid != my_pid())
 		drop_connection(r);     /* inherited over fork(): never share the socket */
 	guarded = r->ctx == NULL || !r->sigpipe_ignored;
 	if (guarded)
