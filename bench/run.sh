@@ -108,15 +108,19 @@ free_port() {
 }
 
 BARE_PID=""
+BARE_POLL_PID=""
 STARTED=0
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	if [ -n "$BARE_PID" ] && kill -0 "$BARE_PID" 2>/dev/null; then
-		kill -TERM "$BARE_PID" 2>/dev/null || true
-		wait "$BARE_PID" 2>/dev/null || true
-	fi
+	local pid
+	for pid in $BARE_PID $BARE_POLL_PID; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
 	if [ "$STARTED" = 1 ]; then
 		"$REPO/dev.sh" stop "$STACK" >/dev/null 2>&1 || printf 'bench: warning: ./dev.sh stop %s failed\n' "$STACK" >&2
 	fi
@@ -149,15 +153,24 @@ STARTED=1
 	die "./dev.sh start failed (log: $OUT/stack-start.log)"
 }
 
+# Two bare responders: libfcgi's plain loop (for a connection per request) and the same
+# with cx_serve's polling loop (for kept connections, as the areas are configured).
+start_bare() {   # start_bare SOCKET [poll]; sets LAST_PID
+	"$BARE_BIN" "$1" "$WORKERS" ${2:+"$2"} >>"$STACK/log/bench-bare.log" 2>&1 </dev/null &
+	LAST_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$1" ] && break
+		kill -0 "$LAST_PID" 2>/dev/null || die "bare-fcgi exited (log: $STACK/log/bench-bare.log)"
+		sleep 0.1
+	done
+	[ -S "$1" ] || die "bare-fcgi did not create $1"
+}
 BARE_SOCK=$STACK/run/bench-bare.sock
-"$BARE_BIN" "$BARE_SOCK" "$WORKERS" >>"$STACK/log/bench-bare.log" 2>&1 </dev/null &
-BARE_PID=$!
-for ((i = 0; i < 100; i++)); do
-	[ -S "$BARE_SOCK" ] && break
-	kill -0 "$BARE_PID" 2>/dev/null || die "bare-fcgi exited (log: $STACK/log/bench-bare.log)"
-	sleep 0.1
-done
-[ -S "$BARE_SOCK" ] || die "bare-fcgi did not create $BARE_SOCK"
+BARE_POLL_SOCK=$STACK/run/bench-bare-poll.sock
+start_bare "$BARE_SOCK"
+BARE_PID=$LAST_PID
+start_bare "$BARE_POLL_SOCK" poll
+BARE_POLL_PID=$LAST_PID
 
 # ---------------------------------------------------------------- nginx bench config
 
@@ -183,6 +196,7 @@ render() {   # render TEMPLATE DEST
 	local drop=()
 	[ "$KEEPALIVE" != none ] || drop=(-e '/@KEEPALIVE@/d' -e '/@KEEPALIVE_TIMEOUT@/d')
 	sed "${drop[@]}" -e "s|@CONF@|$CONF|g" -e "s|@DIR@|$STACK|g" -e "s|@BARE_SOCK@|$BARE_SOCK|g" \
+	    -e "s|@BARE_POLL_SOCK@|$BARE_POLL_SOCK|g" \
 	    -e "s|@KEEPALIVE@|$KEEPALIVE|g" -e "s|@KEEPALIVE_TIMEOUT@|$KEEPALIVE_TIMEOUT|g" \
 	    "$1" >"$2"
 	! grep -n '@[A-Z][A-Z_]*@' "$2" >&2 || die "$1: placeholder(s) above have no value"
@@ -344,9 +358,7 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v < 1) printf "%.0fus", v * 1000; else if (v < 100) printf "%.2fms", v; else printf "%.0fms", v }'; }
 
-# The FastCGI ceiling: the faster of the two ways nginx can talk to a bare libfcgi
-# responder (a plain libfcgi loop cannot really use kept connections: a worker waits on
-# its kept connection and new ones queue, so its kept-connection p99 is poor).
+# The FastCGI ceiling: the faster of the two ways nginx can talk to a bare responder.
 BARE_RPS=$(awk -v a="${RPS[bare]}" -v b="${RPS[bare_nokeep]}" 'BEGIN { print (a > b ? a : b) }')
 ROWS=()   # endpoint|rps|p50|p99|pct|target|verdict
 JSON_ROWS=()
