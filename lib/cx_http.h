@@ -25,6 +25,7 @@ struct cx_app {
 	struct cx_redis *redis;
 	struct cx_jwt_keys *keys;         /* public always; private if the program issues tokens */
 	void *data;                       /* program-specific */
+	void (*fini)(struct cx_app *app); /* frees data: the program's worker_fini */
 };
 
 #define CX_MAX_PARAMS 8

@@ -61,8 +61,10 @@ cx_app_open(struct cx_app *app, const struct cx_program *prog, const struct cx_c
 	    cfg->jwt_public_key, &app->keys, err);
 	if (rc != CX_OK)
 		goto out;
-	if (prog->worker_init != NULL)
+	if (prog->worker_init != NULL) {
+		app->fini = prog->worker_fini;
 		rc = prog->worker_init(app, err);
+	}
 out:
 	if (rc != CX_OK)
 		cx_app_close(app);
@@ -72,6 +74,9 @@ out:
 void
 cx_app_close(struct cx_app *app)
 {
+	if (app->fini != NULL)
+		app->fini(app);
+	app->fini = NULL;
 	cx_jwt_keys_free(app->keys);
 	cx_redis_free(app->redis);
 	cx_store_close(app->store);

@@ -22,6 +22,8 @@ int auth_me_get(struct cx_request *req, struct cx_error *err);
 int auth_me_put(struct cx_request *req, struct cx_error *err);
 /* health.c */
 int auth_health(struct cx_request *req, struct cx_error *err);
+int auth_worker_init(struct cx_app *app, struct cx_error *err);
+void auth_worker_fini(struct cx_app *app);
 
 /* Shared by the handlers (session.c). */
 

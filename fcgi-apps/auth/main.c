@@ -29,6 +29,8 @@ static const struct cx_program program = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.needs = CX_NEED_STORE | CX_NEED_REDIS | CX_NEED_SIGNING_KEY,
+	.worker_init = auth_worker_init,
+	.worker_fini = auth_worker_fini,
 };
 
 int
