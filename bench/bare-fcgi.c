@@ -23,7 +23,7 @@
 #define MAX_WORKERS 256
 
 static const char reply[] =
-    "Status: 200 OK\r\nContent-Type: application/json\r\n\r\n{\"ok\":true}";
+    "Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
 
 static volatile sig_atomic_t stopping;
 
