@@ -16,6 +16,7 @@ struct cx_config;
 struct cx_store;
 struct cx_redis;
 struct cx_route;
+struct cx_revoke_view;
 
 /* Per-worker context shared by every request the worker serves. */
 struct cx_app {
@@ -24,6 +25,7 @@ struct cx_app {
 	struct cx_store *store;           /* opened after fork */
 	struct cx_redis *redis;
 	struct cx_jwt_keys *keys;         /* public always; private if the program issues tokens */
+	struct cx_revoke_view *revoke;    /* live access-token revocations (with redis) */
 	void *data;                       /* program-specific */
 	void (*fini)(struct cx_app *app); /* frees data: the program's worker_fini */
 };

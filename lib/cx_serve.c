@@ -21,6 +21,7 @@
 #include "cx_config.h"
 #include "cx_log.h"
 #include "cx_redis.h"
+#include "cx_revoke.h"
 #include "cx_serve.h"
 #include "cx_store.h"
 #include "cx_time.h"
@@ -55,7 +56,9 @@ cx_app_open(struct cx_app *app, const struct cx_program *prog, const struct cx_c
 	    (rc = cx_store_open(cfg->database_url, cfg->database_name, &app->store, err)) != CX_OK)
 		goto out;
 	if ((prog->needs & CX_NEED_REDIS) &&
-	    (rc = cx_redis_new(cfg->redis_url, &app->redis, err)) != CX_OK)
+	    ((rc = cx_redis_new(cfg->redis_url, &app->redis, err)) != CX_OK ||
+	    (rc = cx_revoke_view_open(cfg->redis_url, app->redis, cfg->access_token_minutes * 60,
+	    &app->revoke, err)) != CX_OK))
 		goto out;
 	rc = cx_jwt_keys_load((prog->needs & CX_NEED_SIGNING_KEY) ? cfg->jwt_private_key : NULL,
 	    cfg->jwt_public_key, &app->keys, err);
@@ -78,9 +81,11 @@ cx_app_close(struct cx_app *app)
 		app->fini(app);
 	app->fini = NULL;
 	cx_jwt_keys_free(app->keys);
+	cx_revoke_view_free(app->revoke);
 	cx_redis_free(app->redis);
 	cx_store_close(app->store);
 	app->keys = NULL;
+	app->revoke = NULL;
 	app->redis = NULL;
 	app->store = NULL;
 }

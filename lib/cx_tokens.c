@@ -12,6 +12,7 @@
 #include "cx_crypto.h"
 #include "cx_log.h"
 #include "cx_time.h"
+#include "cx_revoke.h"
 #include "cx_tokens.h"
 
 #define TOKEN_MAX 256           /* longer presented tokens are refused unread */
@@ -372,11 +373,37 @@ check_jti(const char *jti, struct cx_error *err)
 	return CX_OK;
 }
 
+/* Store a revocation and publish it to the live views (cx_revoke) in one script, then
+ * make one more round trip: Redis writes a command's replies and the messages it
+ * published in the same pass, so once the PING answers, every subscriber has the
+ * message in its socket and the next request anywhere sees the revocation. */
+static const char store_publish_lua[] =
+    "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
+    "redis.call('PUBLISH', ARGV[3], ARGV[4])\n"
+    "return 1\n";
+
+static int
+store_and_publish(struct cx_redis *r, const char *key, const char *value, const char *ttl,
+    const char *msg, struct cx_error *err)
+{
+	const char *argv[] = { key, value, ttl, CX_REVOKE_CHANNEL, msg };
+	redisReply *reply = cx_redis_eval(r, err, store_publish_lua, 1, 5, argv);
+
+	if (reply == NULL)
+		return fail_code(err);
+	freeReplyObject(reply);
+	reply = cx_redis_cmd(r, err, "PING");
+	if (reply == NULL)
+		return fail_code(err);
+	freeReplyObject(reply);
+	return CX_OK;
+}
+
 int
 cx_access_revoke(struct cx_redis *r, const char *jti, int64_t exp, struct cx_error *err)
 {
 	int64_t ttl = exp - (int64_t)time(NULL);
-	redisReply *reply;
+	char key[96], value[8], ttltext[24], msg[128];
 	int rc;
 
 	if ((rc = check_jti(jti, err)) != CX_OK)
@@ -385,28 +412,29 @@ cx_access_revoke(struct cx_redis *r, const char *jti, int64_t exp, struct cx_err
 		ttl = 1;        /* already expired: a short entry costs nothing */
 	if (ttl > 366LL * 86400)
 		ttl = 366LL * 86400;
-	reply = cx_redis_cmd(r, err, "SET revoked_jti:%s 1 EX %lld", jti, (long long)ttl);
-	if (reply == NULL)
-		return fail_code(err);
-	freeReplyObject(reply);
-	return CX_OK;
+	snprintf(key, sizeof(key), "revoked_jti:%s", jti);
+	snprintf(value, sizeof(value), "1");
+	snprintf(ttltext, sizeof(ttltext), "%lld", (long long)ttl);
+	snprintf(msg, sizeof(msg), "j %s %lld", jti, (long long)(time(NULL) + ttl));
+	return store_and_publish(r, key, value, ttltext, msg, err);
 }
 
 int
 cx_access_revoke_user(struct cx_redis *r, const char *user_id, int ttl_seconds,
     struct cx_error *err)
 {
-	redisReply *reply;
+	char key[96], value[24], ttltext[24], msg[128];
+	long long now;
 	int rc;
 
 	if ((rc = check_user_id(user_id, err)) != CX_OK || (rc = check_ttl(ttl_seconds, err)) != CX_OK)
 		return rc;
-	reply = cx_redis_cmd(r, err, "SET user_revoked_before:%s %lld EX %d", user_id,
-	    (long long)time(NULL), ttl_seconds);
-	if (reply == NULL)
-		return fail_code(err);
-	freeReplyObject(reply);
-	return CX_OK;
+	now = (long long)time(NULL);
+	snprintf(key, sizeof(key), "user_revoked_before:%s", user_id);
+	snprintf(value, sizeof(value), "%lld", now);
+	snprintf(ttltext, sizeof(ttltext), "%d", ttl_seconds);
+	snprintf(msg, sizeof(msg), "u %s %lld %lld", user_id, now, now + ttl_seconds);
+	return store_and_publish(r, key, value, ttltext, msg, err);
 }
 
 int
