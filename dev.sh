@@ -147,7 +147,7 @@ cmd_build() {
 pid_alive() {
 	local name=$1 file=$2 pid state
 	[ -s "$file" ] || return 1
-	pid=$(tr -dc '0-9' <"$file")
+	pid=$( { tr -dc '0-9' <"$file"; } 2>/dev/null) || return 1
 	[ -n "$pid" ] || return 1
 	[ -r "/proc/$pid/stat" ] || return 1
 	state=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
