@@ -21,6 +21,8 @@ char *cx_base64url_encode(const void *data, size_t len);
 uint8_t *cx_base64url_decode(const char *text, size_t textlen, size_t *outlen);
 
 void cx_hex_encode(const void *data, size_t len, char *out);  /* out has 2*len+1 */
+/* Value of one hex digit (either case), or -1. */
+int cx_hex_value(int c);
 
 /* Constant-time equality of two buffers of the same length; 1 equal, 0 not. */
 int cx_ct_equal(const void *a, const void *b, size_t len);

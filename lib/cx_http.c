@@ -200,17 +200,6 @@ cx_request_reset(struct cx_request *req)
 
 /* ---- decoding ---------------------------------------------------------------- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 char *
 cx_url_decode(const char *s, size_t len, int plus_is_space)
 {
@@ -225,8 +214,8 @@ cx_url_decode(const char *s, size_t len, int plus_is_space)
 				free(out);
 				return NULL;
 			}
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = cx_hex_value((unsigned char)s[i + 1]);
+			lo = cx_hex_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;

@@ -41,17 +41,6 @@ struct cx_redis {
 
 /* ---- URL parsing --------------------------------------------------------------- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decode text[0..len) into out (cap bytes). 0 ok, -1 malformed or too long. */
 static int
 pct_decode(const char *text, size_t len, char *out, size_t cap)
@@ -64,8 +53,8 @@ pct_decode(const char *text, size_t len, char *out, size_t cap)
 			int hi, lo;
 			if (i + 2 >= len)
 				return -1;
-			hi = hexval((unsigned char)text[i + 1]);
-			lo = hexval((unsigned char)text[i + 2]);
+			hi = cx_hex_value((unsigned char)text[i + 1]);
+			lo = cx_hex_value((unsigned char)text[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi << 4 | lo;
