@@ -90,22 +90,7 @@ BCRYPT_BIN=$(tool_bin bcrypt-rate -lcrypt)
 
 # ---------------------------------------------------------------- stack
 
-free_port() {
-	local p i
-	if command -v python3 >/dev/null 2>&1 &&
-	    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null); then
-		printf '%s\n' "$p"
-		return 0
-	fi
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			printf '%s\n' "$p"
-			return 0
-		fi
-	done
-	die "no free port found"
-}
+free_port() { "$REPO/scripts/free-port.sh" || die "no free port found"; }
 
 BARE_PID=""
 BARE_POLL_PID=""
