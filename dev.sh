@@ -519,6 +519,22 @@ unit_tests() {
 		warn "make check ran no unit test"
 	fi
 	rm -f "$out"
+	# Criterion reports a test as passed even when LeakSanitizer printed a leak from it:
+	# read the logs.
+	local f leaky=0
+	for f in "$bdir"/tests/unit/*.log "$bdir"/tests/fuzz/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$f"; then
+			printf -- '--- sanitizer report in %s\n' "$f" >&2
+			grep -E -A30 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$f" | head -n 60 >&2
+			leaky=1
+		fi
+	done
+	if [ "$leaky" = 1 ]; then
+		fail "unit tests: sanitizer reports (above)"
+	else
+		pass "unit tests: no sanitizer report"
+	fi
 }
 
 integration_tests() {
