@@ -662,7 +662,26 @@ Test(audit, security_actions_are_logged_with_ip_and_user_agent)
 	http_response_free(r);
 	free(body);
 
+	/* A password reset is audited too. */
+	body = it_fmt("{\"email\":\"%s\"}", u.email);
+	r = it_post_json("/api/auth/forgot-password", NULL, body);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	http_response_free(r);
+	free(body);
+	{
+		char *token = it_mail_wait_token(u.email, 10);
+		cr_assert_not_null(token, "no reset mail");
+		body = it_fmt("{\"token\":\"%s\",\"new_password\":\"%s\"}", token, IT_PASSWORD);
+		r = it_post_json("/api/auth/reset-password", NULL, body);
+		cr_assert_eq(r->status, 200, "%s", r->body);
+		http_response_free(r);
+		free(body);
+		free(token);
+	}
+
 	trail = audit_trail(u.id);
+	cr_expect(strstr(trail, "password_reset_requested|127.0.0.1|") != NULL, "%s", trail);
+	cr_expect(strstr(trail, "password_reset|127.0.0.1|") != NULL, "%s", trail);
 	cr_expect(strstr(trail, "register|127.0.0.1|") != NULL, "%s", trail);
 	cr_expect(strstr(trail, "login_failed|127.0.0.1|") != NULL, "%s", trail);
 	cr_expect(strstr(trail, "\nlogin|127.0.0.1|") != NULL, "%s", trail);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,6 +230,55 @@ Test(serve, unknown_route_is_a_json_404)
 	cr_expect_not_null(strstr(r, "\"code\":\"NOT_FOUND\""), "%s", r);
 	free(r);
 	close(fd);
+}
+
+/* The pid of one worker of the master (a child process), or 0. */
+static pid_t
+a_worker(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	cr_assert_not_null(d);
+	while (found == 0 && (e = readdir(d)) != NULL) {
+		char path[300], stat[512];
+		FILE *f;
+		long ppid = 0;
+		char *close_paren;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(stat, sizeof(stat), f) != NULL &&
+		    (close_paren = strrchr(stat, ')')) != NULL &&
+		    sscanf(close_paren + 2, "%*c %ld", &ppid) == 1 && ppid == (long)master)
+			found = (pid_t)strtol(e->d_name, NULL, 10);
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+Test(serve, a_worker_that_dies_is_replaced)
+{
+	pid_t worker = a_worker(), again = 0;
+	int fd;
+	char *r;
+
+	cr_assert_gt(worker, 0, "no worker found under the master");
+	cr_assert_eq(kill(worker, SIGKILL), 0);
+	/* The next connection waits in the backlog until the new worker takes it. */
+	fd = fcgi_connect();
+	r = fcgi_get(fd, "/fast", 0);
+	cr_assert_not_null(r, "no answer after a worker was killed");
+	cr_expect_not_null(strstr(r, "\"fast\""));
+	free(r);
+	close(fd);
+	again = a_worker();
+	cr_expect(again > 0 && again != worker, "the master did not start a new worker");
 }
 
 Test(serve, sigterm_lets_the_request_in_progress_finish)
