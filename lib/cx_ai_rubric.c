@@ -1,8 +1,8 @@
 /* cx_ai_rubric: the local provider's transparent rubric — scoring one answer and
  * summarizing an interview. */
 #include "config.h"
+
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
+
 #include "cx_ai.h"
 #include "cx_ai_impl.h"
 #include "cx_ai_local.h"
