@@ -117,6 +117,16 @@ it_login(const char *email, const char *password)
 	return r;
 }
 
+struct http_response *
+it_forgot(const char *email)
+{
+	char *body = it_fmt("{\"email\":\"%s\"}", email);
+	struct http_response *r = it_post_json("/api/auth/forgot-password", NULL, body);
+
+	free(body);
+	return r;
+}
+
 void
 it_login_ok(const char *email, const char *password, char **access, char **refresh)
 {

@@ -47,6 +47,8 @@ struct http_response *it_post_json(const char *path, const char *bearer, const c
 struct http_response *it_post_form(const char *path, const char *bearer, const char *form);
 /* OAuth2 form login (username, password); the values are URL-encoded here. */
 struct http_response *it_login(const char *email, const char *password);
+/* POST /api/auth/forgot-password for email. */
+struct http_response *it_forgot(const char *email);
 /* Log in and assert 200; *access and *refresh are malloc'd (either may be NULL). */
 void it_login_ok(const char *email, const char *password, char **access, char **refresh);
 /* GET /api/auth/me and return its status. */

@@ -663,11 +663,9 @@ Test(audit, security_actions_are_logged_with_ip_and_user_agent)
 	free(body);
 
 	/* A password reset is audited too. */
-	body = it_fmt("{\"email\":\"%s\"}", u.email);
-	r = it_post_json("/api/auth/forgot-password", NULL, body);
+	r = it_forgot(u.email);
 	cr_assert_eq(r->status, 200, "%s", r->body);
 	http_response_free(r);
-	free(body);
 	{
 		char *token = it_mail_wait_token(u.email, 10);
 		cr_assert_not_null(token, "no reset mail");
@@ -1056,16 +1054,6 @@ Test(password, change_requires_a_token)
 /* ---- forgot / reset ------------------------------------------------------------ */
 
 static struct http_response *
-forgot(const char *email)
-{
-	char *body = it_fmt("{\"email\":\"%s\"}", email);
-	struct http_response *r = it_post_json("/api/auth/forgot-password", NULL, body);
-
-	free(body);
-	return r;
-}
-
-static struct http_response *
 reset(const char *token, const char *password)
 {
 	json_object *o = json_object_new_object();
@@ -1086,8 +1074,8 @@ Test(reset, forgot_answers_the_same_for_unknown_addresses)
 
 	it_register(&u, NULL);
 	it_random_email(unknown);
-	a = forgot(u.email);
-	b = forgot(unknown);
+	a = it_forgot(u.email);
+	b = it_forgot(unknown);
 	it_assert_success(a, 200);
 	it_assert_success(b, 200);
 	cr_expect_str_eq(http_json_str(a, "message"), http_json_str(b, "message"));
@@ -1112,7 +1100,7 @@ Test(reset, token_resets_once_and_signs_out)
 	long long ttl;
 
 	it_register(&u, NULL);
-	r = forgot(u.email);
+	r = it_forgot(u.email);
 	it_assert_success(r, 200);
 	http_response_free(r);
 	token = it_mail_wait_token(u.email, 10);

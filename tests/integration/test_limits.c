@@ -111,16 +111,6 @@ Test(ratelimit, unknown_accounts_are_limited_alike)
 	http_response_free(r);
 }
 
-static struct http_response *
-forgot(const char *email)
-{
-	char *body = it_fmt("{\"email\":\"%s\"}", email);
-	struct http_response *r = it_post_json("/api/auth/forgot-password", NULL, body);
-
-	free(body);
-	return r;
-}
-
 Test(ratelimit, forgot_password_is_limited_per_address)
 {
 	int limit = env_int("CX_TEST_FORGOT_LIMIT", 5);
@@ -129,12 +119,12 @@ Test(ratelimit, forgot_password_is_limited_per_address)
 
 	for (int i = 0; i < limit; i++) {
 		it_random_email(email);
-		r = forgot(email);
+		r = it_forgot(email);
 		it_assert_success(r, 200);
 		http_response_free(r);
 	}
 	it_random_email(email);
-	r = forgot(email);
+	r = it_forgot(email);
 	it_assert_error(r, 429, "RATE_LIMITED");
 	cr_expect(retry_after(r) <= 3600, "Retry-After %ld beyond the hour", retry_after(r));
 	http_response_free(r);
@@ -164,7 +154,7 @@ Test(ratelimit, forgot_password_is_limited_per_account)
 
 	it_register(&u, NULL);
 	for (int i = 0; i < limit; i++) {
-		r = forgot(u.email);
+		r = it_forgot(u.email);
 		it_assert_success(r, 200);
 		http_response_free(r);
 	}
@@ -177,7 +167,7 @@ Test(ratelimit, forgot_password_is_limited_per_account)
 	cr_expect_gt(it_redis_count(rc, "ratelimit:*"), 0, "no per-account forgot counter");
 	redisFree(rc);
 
-	r = forgot(u.email);
+	r = it_forgot(u.email);
 	it_assert_error(r, 429, "RATE_LIMITED");
 	http_response_free(r);
 	sleep(1);
@@ -189,7 +179,7 @@ Test(ratelimit, forgot_password_is_limited_per_account)
 		char email[80];
 
 		it_random_email(email);
-		r = forgot(email);
+		r = it_forgot(email);
 		it_assert_success(r, 200);
 		http_response_free(r);
 	}
