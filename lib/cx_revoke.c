@@ -16,6 +16,7 @@
 
 #define KEY_MAX 48
 #define REOPEN_EVERY_MS 1000.0
+#define LOAD_BATCH 256         /* keys per round trip when loading */
 
 struct entry {
 	char key[KEY_MAX];      /* "" = empty slot */
@@ -131,6 +132,45 @@ apply_message(struct cx_revoke_view *v, const char *msg)
 	return 0;
 }
 
+/* Values and TTLs of a batch of keys in one round trip. */
+static const char load_lua[] =
+    "local out = {}\n"
+    "for i, k in ipairs(KEYS) do\n"
+    "  out[#out + 1] = redis.call('GET', k) or ''\n"
+    "  out[#out + 1] = redis.call('TTL', k)\n"
+    "end\n"
+    "return out\n";
+
+static int
+load_batch(struct cx_revoke_view *v, redisReply **keys, size_t n, int users, int64_t now)
+{
+	const char *argv[LOAD_BATCH];
+	struct cx_error err = { 0 };
+	redisReply *reply;
+
+	for (size_t i = 0; i < n; i++)
+		argv[i] = keys[i]->str;
+	reply = cx_redis_eval(v->r, &err, load_lua, (int)n, (int)n, argv);
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 * n) {
+		freeReplyObject(reply);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *val = reply->element[2 * i], *ttl = reply->element[2 * i + 1];
+		const char *id = strchr(keys[i]->str, ':');
+		int64_t expires;
+
+		if (id == NULL || val->type != REDIS_REPLY_STRING || val->len == 0 ||
+		    ttl->type != REDIS_REPLY_INTEGER)
+			continue;   /* expired between SCAN and now */
+		expires = now + (ttl->integer > 0 ? ttl->integer : v->max_ttl);
+		table_put(users ? &v->users : &v->jtis, id + 1,
+		    users ? strtoll(val->str, NULL, 10) : 1, expires);
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
 /* Load what is already stored: keys written before we subscribed. */
 static int
 load_pattern(struct cx_revoke_view *v, const char *pattern, int users)
@@ -147,19 +187,14 @@ load_pattern(struct cx_revoke_view *v, const char *pattern, int users)
 			return -1;
 		}
 		snprintf(cursor, sizeof(cursor), "%s", scan->element[0]->str);
-		for (size_t i = 0; i < scan->element[1]->elements; i++) {
-			const char *k = scan->element[1]->element[i]->str;
-			const char *id = strchr(k, ':') + 1;
-			redisReply *val = cx_redis_cmd(v->r, &err, "GET %s", k);
-			redisReply *ttl = cx_redis_cmd(v->r, &err, "TTL %s", k);
-			if (val != NULL && ttl != NULL && val->type == REDIS_REPLY_STRING &&
-			    ttl->type == REDIS_REPLY_INTEGER) {
-				int64_t expires = now + (ttl->integer > 0 ? ttl->integer : v->max_ttl);
-				table_put(users ? &v->users : &v->jtis, id,
-				    users ? strtoll(val->str, NULL, 10) : 1, expires);
+		for (size_t i = 0; i < scan->element[1]->elements; i += LOAD_BATCH) {
+			size_t n = scan->element[1]->elements - i;
+			if (n > LOAD_BATCH)
+				n = LOAD_BATCH;
+			if (load_batch(v, scan->element[1]->element + i, n, users, now) != 0) {
+				freeReplyObject(scan);
+				return -1;
 			}
-			freeReplyObject(val);
-			freeReplyObject(ttl);
 		}
 		freeReplyObject(scan);
 	} while (strcmp(cursor, "0") != 0);
