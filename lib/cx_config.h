@@ -36,6 +36,10 @@ struct cx_config {
 	char *gemini_api_key;      /* GEMINI_API_KEY */
 	char *gemini_base_url;     /* GEMINI_BASE_URL */
 	char *gemini_model;        /* GEMINI_MODEL */
+	int ai_timeout_seconds;    /* AI_TIMEOUT_SECONDS (30): whole remote call, per attempt */
+	int ai_connect_timeout_seconds; /* AI_CONNECT_TIMEOUT_SECONDS (5) */
+	int ai_max_retries;        /* AI_MAX_RETRIES (2): extra attempts on 429/5xx/timeouts */
+	int ai_cache_ttl_seconds;  /* AI_CACHE_TTL_SECONDS (604800 = 1 week): cache:ai:* */
 	/* files */
 	char *aws_access_key_id, *aws_secret_access_key, *aws_region, *s3_bucket_name, *s3_endpoint;
 	/* mail */
@@ -49,6 +53,8 @@ struct cx_config {
 	int anti_cheat_threshold;  /* ANTI_CHEAT_THRESHOLD (3) */
 	int face_detection;        /* FACE_DETECTION_ENABLED (true) */
 	int tab_switch_detection;  /* TAB_SWITCH_DETECTION (true) */
+	char *anti_cheat_strikes;  /* ANTI_CHEAT_STRIKES: per-kind limits "kind=N,..." */
+	int interview_create_limit; /* INTERVIEW_CREATE_RATE_LIMIT sessions per user per hour (30) */
 	/* performance / process */
 	int cache_ttl_seconds;     /* CACHE_TTL_SECONDS (3600) */
 	int workers;               /* CX_WORKERS (0 = number of cores) */
