@@ -5,7 +5,12 @@
 #include <string.h>
 
 #include "cx_ai.h"
+#include "cx_ai_hosted.h"
 #include "cx_ai_impl.h"
+#include "cx_ai_local.h"
+#include "cx_ai_remote.h"
+#include "cx_config.h"
+#include "cx_json.h"
 
 int
 cx_ai_new(const struct cx_ai_ops *ops, void *impl, struct cx_ai **out, struct cx_error *err)
@@ -113,4 +118,65 @@ cx_ai_summarize(struct cx_ai *ai, json_object *questions, json_object *feedbacks
 		return cx_error_field(err, "questions", "at most %d questions",
 		    CX_AI_MAX_QUESTIONS);
 	return ai->ops->summarize(ai->impl, questions, feedbacks, out, err);
+}
+
+int
+cx_ai_open(const struct cx_config *cfg, struct cx_redis *cache, struct cx_ai **out,
+    struct cx_error *err)
+{
+	const char *provider;
+	const struct ai_wire *wire;
+	struct cx_ai *local = NULL;
+	char qdir[4096], skills[4096];
+	int rc;
+
+	if (cfg == NULL || out == NULL)
+		return cx_error_internal(err, "cx_ai_open: NULL argument");
+	provider = cfg->ai_provider != NULL ? cfg->ai_provider : "local";
+	if (strcmp(provider, "local") == 0)
+		wire = NULL;
+	else if (strcmp(provider, "openai") == 0)
+		wire = &ai_wire_openai;
+	else if (strcmp(provider, "gemini") == 0)
+		wire = &ai_wire_gemini;
+	else
+		return cx_error_set(err, CX_EVALIDATION,
+		    "AI_PROVIDER: must be local, openai or gemini");
+	if (cfg->schema_dir == NULL ||
+	    (size_t)snprintf(qdir, sizeof(qdir), "%s/questions", cfg->schema_dir) >=
+	    sizeof(qdir) ||
+	    (size_t)snprintf(skills, sizeof(skills), "%s/skills.json", cfg->schema_dir) >=
+	    sizeof(skills))
+		return cx_error_set(err, CX_EVALIDATION, "CX_SCHEMA_DIR: not set or too long");
+	rc = cx_ai_open_local(qdir, skills, &local, err);
+	if (rc != CX_OK)
+		return rc;
+	if (wire == NULL) {
+		*out = local;
+		return CX_OK;
+	}
+	return ai_hosted_open(cfg, wire, local, cache, out, err);
+}
+
+int
+cx_ai_follow_up_question(struct cx_ai *ai, json_object *parent, json_object *feedback,
+    json_object **out, struct cx_error *err)
+{
+	json_object *fu = json_object_object_get(feedback, "follow_up");
+	const char *content = cx_json_str(fu, "content"), *gap = cx_json_str(fu, "gap");
+	struct cx_ai *local;
+
+	if (ai == NULL || out == NULL)
+		return cx_error_internal(err, "cx_ai_follow_up_question: NULL argument");
+	if (!json_object_is_type(parent, json_type_object))
+		return cx_error_field(err, "parent", "must be a question object");
+	if (!json_object_is_type(fu, json_type_object) || content == NULL || *content == '\0' ||
+	    gap == NULL || *gap == '\0')
+		return cx_error_field(err, "feedback", "has no follow_up {content, gap}");
+	if (strlen(content) > 1000 || strlen(gap) > 300)
+		return cx_error_field(err, "feedback", "follow_up is too long");
+	/* Remote providers already chose the follow-up in evaluate; the question around it
+	 * is the local provider's, which knows the bank's keywords. */
+	local = ai_hosted_local(ai);
+	return ai_local_follow_up(local != NULL ? local : ai, parent, fu, out, err);
 }

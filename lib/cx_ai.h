@@ -18,6 +18,24 @@ struct cx_ai;
 #define CX_AI_MAX_ANSWER     (64 * 1024)   /* bytes of an answer that are read */
 #define CX_AI_MAX_CONTEXT    (64 * 1024)   /* bytes of job description / resume read */
 
+struct cx_redis;
+struct cx_config;
+
+/* Open the provider configured by cfg (AI_PROVIDER and the keys/URLs/models/timeouts of
+ * cx_config: openai_api_key, openai_base_url, openai_model, gemini_*, ai_timeout_seconds,
+ * ai_connect_timeout_seconds, ai_max_retries, ai_cache_ttl_seconds, schema_dir). The local
+ * bank is always loaded from <schema_dir>/questions and <schema_dir>/skills.json (it is
+ * the fallback); prompts from <schema_dir>/prompts (remote providers only; a missing or
+ * malformed prompt file is an error naming the file). cache (borrowed, may be NULL: no
+ * caching) is used for cache:ai:* entries and must outlive the provider. *out is the
+ * caller's (cx_ai_free) and set only on success.
+ * Remote calls that fail (after retries) or answer something that does not validate are
+ * answered by the local provider instead: the result then has provider "local",
+ * "fallback_from" ("openai"|"gemini") and a short "fallback_reason"; remote-generated
+ * questions carry "provider" too. */
+int cx_ai_open(const struct cx_config *cfg, struct cx_redis *cache, struct cx_ai **out,
+    struct cx_error *err);
+
 /* Load the local provider's bank: every <questions_dir>/NAME.json (one area each) and the
  * skill taxonomy at skills_path. A malformed or unreadable file is VALIDATION_ERROR (bad
  * content) or INTERNAL_ERROR (unreadable) whose message names the file. *out is the
@@ -25,7 +43,9 @@ struct cx_ai;
 int cx_ai_open_local(const char *questions_dir, const char *skills_path, struct cx_ai **out,
     struct cx_error *err);
 void cx_ai_free(struct cx_ai *ai);                        /* NULL is fine */
-const char *cx_ai_provider_name(const struct cx_ai *ai); /* "local"; static string */
+/* "local" | "openai" | "gemini": the configured provider, also when a call fell back.
+ * Static string. */
+const char *cx_ai_provider_name(const struct cx_ai *ai);
 
 /* What a session asks for. All strings are borrowed for the call. */
 struct cx_ai_spec {
@@ -54,7 +74,10 @@ int cx_ai_generate_questions(struct cx_ai *ai, const struct cx_ai_spec *spec,
  *   {score 0..100, provider, rubric:{coverage, structure, specificity, length, clarity:
  *    {score 0..100, weight 0..1}}, covered[], missing[], strengths[], improvements[],
  *    explanation, follow_up: null | {content, gap}}
- * follow_up is always null when allow_follow_up is 0. answer may be NULL (= empty). */
+ * gap is what the answer left out: one of the question's key points (its exact text),
+ * "result" (a story without a measurable result) or "specifics" (no concrete example).
+ * follow_up is always null when allow_follow_up is 0 and for a question that is itself a
+ * follow-up (has "gap"). answer may be NULL (= empty). */
 int cx_ai_evaluate_answer(struct cx_ai *ai, json_object *question, const char *answer,
     const char *answer_type, int allow_follow_up, json_object **out, struct cx_error *err);
 
@@ -65,6 +88,20 @@ int cx_ai_evaluate_answer(struct cx_ai *ai, json_object *question, const char *a
  *   {total_score, behavioral_score|null, technical_score|null, feedback, strengths[],
  *    weaknesses[], recommendations[], provider} */
 int cx_ai_summarize(struct cx_ai *ai, json_object *questions, json_object *feedbacks,
+    json_object **out, struct cx_error *err);
+
+/* Build the follow-up question that probes the gap named by feedback.follow_up, for the
+ * parent question (both borrowed; feedback is what cx_ai_evaluate_answer returned for the
+ * parent, with follow_up non-null). *out (caller's) is a question object that
+ * cx_ai_evaluate_answer can evaluate on its own (same provider or local):
+ *   {content, gap, type (parent's), mode, area, competency, skills, time_minutes (2..5),
+ *    key_points[] (what a good answer to the follow-up covers), keywords[][] (aligned
+ *    with key_points, when the local provider knows them), level?}
+ * It has no source_id (evaluation must not score it against all the parent's key points).
+ * Local evaluation of it expects a shorter answer and never proposes a follow-up of its
+ * own. The caller adds id, parent_id, is_follow_up. VALIDATION_ERROR (field "feedback")
+ * if feedback has no follow_up {content, gap}. */
+int cx_ai_follow_up_question(struct cx_ai *ai, json_object *parent, json_object *feedback,
     json_object **out, struct cx_error *err);
 
 #endif

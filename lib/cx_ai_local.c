@@ -560,6 +560,12 @@ cx_ai_open_local(const char *questions_dir, const char *skills_path, struct cx_a
 	return cx_ai_new(&local_ops, L, out, err);
 }
 
+struct local *
+ai_local_impl(struct cx_ai *ai)
+{
+	return ai != NULL && ai->ops == &local_ops ? ai->impl : NULL;
+}
+
 const struct bq *
 ai_bank_find(const struct local *L, const char *id)
 {

@@ -71,4 +71,13 @@ int ai_local_evaluate(void *impl, json_object *question, const char *answer,
 int ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
     json_object **out, struct cx_error *err);
 
+/* Phrases that say a story reached a result, NULL-ended (cx_ai_rubric.c). */
+extern const char *const ai_result_phrases[];
+/* The bank of a local provider (borrowed), NULL when ai is not the local provider. */
+struct local *ai_local_impl(struct cx_ai *ai);
+/* cx_ai_follow_up_question for the local provider (cx_ai_followup.c); follow_up is the
+ * feedback's {content, gap}, already checked. */
+int ai_local_follow_up(struct cx_ai *ai, json_object *parent, json_object *follow_up,
+    json_object **out, struct cx_error *err);
+
 #endif

@@ -33,6 +33,8 @@ struct eval {
 	json_object *key_points;     /* borrowed */
 	json_object *keywords;       /* borrowed, may be NULL */
 	const char *follow_up;       /* the bank's, may be NULL */
+	int is_follow_up;            /* the question is itself a follow-up ... */
+	const char *gap;             /* ... probing this gap ("result", "specifics", a point) */
 	size_t nkp, ncovered;
 	int covered[BANK_MAX_KEYPOINTS];
 	int situation, action, result, has_number;
@@ -223,6 +225,35 @@ first_person_past(const struct words *w)
 	return 0;
 }
 
+/* Words that say a story reached a result (also the keywords of a "result" follow-up). */
+const char *const ai_result_phrases[] = { "as a result", "which led to", "led to",
+	"resulted in", "result", "reduced", "increased", "saved", "improved", "grew",
+	"outcome", "in the end", "by the end", "we shipped", "we delivered", "launched",
+	"went from", "dropped", "doubled", "halved", "impact", NULL };
+
+static int
+gap_is(const struct eval *e, const char *gap)
+{
+	return e->is_follow_up && e->gap != NULL && strcmp(e->gap, gap) == 0;
+}
+
+/* 1 when the answer names a technology (a skill outside the behavioral areas: "customer"
+ * or "stakeholder" are not concrete). */
+static int
+names_technology(const struct eval *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->L->nskills; i++) {
+		const struct area *a = ai_area_find(e->L, e->L->skills[i].area);
+
+		if ((a == NULL || strcmp(a->mode, "behavioral") != 0) &&
+		    ai_skill_named(&e->L->skills[i], &e->w))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 eval_analyse(struct eval *e)
 {
@@ -235,10 +266,6 @@ eval_analyse(struct eval *e)
 		"i led", "i organized", "i proposed", "i created", "i set up", "i implemented",
 		"i fixed", "i started", "i asked", "i reached out", "i designed", "i introduced",
 		"i took", NULL };
-	static const char *const result[] = { "as a result", "which led to", "led to",
-		"resulted in", "result", "reduced", "increased", "saved", "improved", "grew",
-		"outcome", "in the end", "by the end", "we shipped", "we delivered", "launched",
-		"went from", "dropped", "doubled", "halved", "impact", NULL };
 	static const char *const number_words[] = { "percent", "doubled", "halved", "tripled",
 		NULL };
 	static const char *const vague[] = { "hard worker", "hard working", "team player",
@@ -287,7 +314,7 @@ eval_analyse(struct eval *e)
 	e->has_number = e->nnumbers > 0;
 	e->situation = ai_any_in(&e->w, situation);
 	e->action = ai_any_in(&e->w, action) || first_person_past(&e->w);
-	e->result = ai_any_in(&e->w, result);
+	e->result = ai_any_in(&e->w, ai_result_phrases);
 	e->nvague = ai_count_all(&e->w, vague);
 	for (i = 0; vague[i] != NULL && vpos < 60; i++)
 		if (ai_phrase_in(&e->w, vague[i]))
@@ -305,6 +332,12 @@ eval_analyse(struct eval *e)
 				    pos > 0 ? ", " : "", e->L->skills[i].id);
 			e->nskills++;
 		}
+	/* A "specifics" follow-up is answered by something concrete: a number or a named
+	 * technology, which no keyword list can stand for. */
+	if (gap_is(e, "specifics") && e->nkp == 1 && e->keywords == NULL) {
+		e->covered[0] = e->nnumbers > 0 || names_technology(e);
+		e->ncovered = (size_t)e->covered[0];
+	}
 	count_fillers(e);
 	e->ncode_lines = count_code_lines(e->answer, e->alen);
 	for (i = 0; i < e->alen; i++)
@@ -343,8 +376,11 @@ eval_score(struct eval *e)
 	e->sc[D_COV] = e->nkp > 0 ? 100.0 * (double)e->ncovered / (double)e->nkp : 0;
 	if (e->coding)
 		e->sc[D_STR] = 35.0 * e->approach + 35.0 * e->complexity + 30.0 * e->edges;
-	else if (e->behavioral)
-		e->sc[D_STR] = 25.0 * e->situation + 35.0 * e->action +
+	else if (gap_is(e, "result"))   /* only the missing result is asked for */
+		e->sc[D_STR] = e->result && e->has_number ? 100.0 : e->result ? 60.0 :
+		    e->has_number ? 40.0 : 0;
+	else if (e->behavioral)         /* a follow-up's situation is the parent's story */
+		e->sc[D_STR] = 25.0 * (e->situation || e->is_follow_up) + 35.0 * e->action +
 		    (e->result && e->has_number ? 40.0 : e->result ? 25.0 :
 		    e->has_number ? 15.0 : 0);
 	else
@@ -360,7 +396,9 @@ eval_score(struct eval *e)
 		    n >= 10 ? 20 : 5;
 	else if (n < 10)
 		e->sc[D_LEN] = 5;
-	else if (n < 40)
+	else if (e->is_follow_up && n < 20)   /* a follow-up wants a few sentences */
+		e->sc[D_LEN] = 20.0 + 8.0 * (double)(n - 10);
+	else if (!e->is_follow_up && n < 40)
 		e->sc[D_LEN] = 20.0 + 2.0 * (double)(n - 10);
 	else if (n <= (e->voice ? 550u : 400u))
 		e->sc[D_LEN] = 100;
@@ -430,7 +468,9 @@ eval_lever(const struct eval *e, int *dim)
 	case D_LEN:
 		if (e->coding)
 			return "writing the code itself, not only describing it";
-		return e->w.n < 40 ? "giving a fuller answer (about 100-300 words)" :
+		return e->w.n < (e->is_follow_up ? 20u : 40u) ? (e->is_follow_up ?
+		    "giving a fuller answer (a few sentences)" :
+		    "giving a fuller answer (about 100-300 words)") :
 		    "tightening the answer to its key points";
 	default:
 		return "cutting filler words";
@@ -481,7 +521,8 @@ eval_lists(const struct eval *e, json_object *strengths, json_object *improvemen
 		if (e->covered[i])
 			continue;
 		syn = e->keywords != NULL ? json_object_array_get_idx(e->keywords, i) : NULL;
-		if (json_object_array_length(syn) > 0)
+		if (json_object_is_type(syn, json_type_array) &&
+		    json_object_array_length(syn) > 0)
 			snprintf(buf, sizeof(buf), "Cover \"%s\" - for example, talk about %s.",
 			    kp_text(e, i), json_object_get_string(json_object_array_get_idx(syn, 0)));
 		else
@@ -490,10 +531,10 @@ eval_lists(const struct eval *e, json_object *strengths, json_object *improvemen
 		shown++;
 	}
 	if (e->behavioral) {
-		if (!e->situation)
+		if (!e->situation && !e->is_follow_up)
 			add_str(improvements, "Open with one or two sentences of context: where "
 			    "you were and what was at stake.");
-		if (!e->action)
+		if (!e->action && !gap_is(e, "result"))
 			add_str(improvements, "Say what you personally did, in the first person "
 			    "(\"I decided...\", \"I built...\").");
 		if (!e->result || !e->has_number)
@@ -521,7 +562,10 @@ eval_lists(const struct eval *e, json_object *strengths, json_object *improvemen
 			    "number that backs up what you say.");
 		add_str(improvements, buf);
 	}
-	if (!e->coding && e->w.n < 40)
+	if (!e->coding && e->is_follow_up && e->w.n < 20)
+		add_str(improvements, "Give a fuller answer: a few sentences that explain the "
+		    "point asked about.");
+	else if (!e->coding && !e->is_follow_up && e->w.n < 40)
 		add_str(improvements, "Give a fuller answer: about 100-300 words is enough to "
 		    "show depth.");
 	else if (!e->coding && e->sc[D_LEN] < 100)
@@ -555,7 +599,12 @@ eval_explain(const struct eval *e, char *ex, size_t size)
 	}
 	app(ex, size, &pos, "Scored %d/100: you covered %zu of %zu key points", e->score,
 	    e->ncovered, e->nkp);
-	if (e->behavioral)
+	if (gap_is(e, "result"))
+		app(ex, size, &pos, " and you %s", e->result && e->has_number ?
+		    "gave the measurable result that was missing" : e->result ?
+		    "named a result but no number to show it" :
+		    "still did not say what the result was");
+	else if (e->behavioral)
 		app(ex, size, &pos, " and your story %s", e->situation && e->action &&
 		    e->result && e->has_number ? "follows STAR through to a measurable result" :
 		    e->action && !e->result ? "describes what you did but not the result" :
@@ -586,7 +635,7 @@ eval_follow_up(const struct eval *e)
 	char buf[400];
 	size_t miss = first_missing(e);
 
-	if (e->empty || e->nonsense)
+	if (e->empty || e->nonsense || e->is_follow_up)
 		return NULL;
 	if (e->behavioral && e->action && (!e->result || !e->has_number)) {
 		content = "You described what you did - what was the measurable result?";
@@ -698,6 +747,9 @@ ai_local_evaluate(void *impl, json_object *question, const char *answer,
 			return cx_error_field(err, "question",
 			    "unknown source_id and no key_points");
 	}
+	e.gap = cx_json_str(question, "gap");
+	e.is_follow_up = e.gap != NULL ||
+	    json_object_get_boolean(json_object_object_get(question, "is_follow_up"));
 	e.behavioral = question_is_behavioral(L, question);
 	e.coding = (qtype != NULL && strcmp(qtype, "coding") == 0) ||
 	    strcmp(answer_type, "code") == 0;
