@@ -920,6 +920,25 @@ cx_store_update_one(struct cx_store *store, const char *coll, const struct cx_fi
 }
 
 int
+cx_store_replace_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    json_object *doc, struct cx_error *err)
+{
+	json_object *id = NULL;
+	int rc;
+
+	if ((rc = check_common(store, coll, filter, err)) != CX_OK)
+		return rc;
+	if (!json_object_is_type(doc, json_type_object) ||
+	    !json_object_object_get_ex(doc, "id", &id) ||
+	    !json_object_is_type(id, json_type_string) || json_object_get_string_len(id) == 0 ||
+	    json_object_get_string_len(id) >= ID_MAX)
+		return cx_error_internal(err, "replace_one needs a document with an id");
+	if (json_object_object_get_ex(doc, "_id", NULL))
+		return cx_error_internal(err, "replace_one of a document with an _id field");
+	return store->ops->replace_one(store, coll, filter, json_object_get_string(id), doc, err);
+}
+
+int
 cx_store_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     struct cx_error *err)
 {

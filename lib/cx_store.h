@@ -69,6 +69,14 @@ int cx_store_count(struct cx_store *store, const char *coll, const struct cx_fil
 int cx_store_update_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     const struct cx_update *update, json_object **after, struct cx_error *err);
 
+/* Replace the document whose id is doc's "id" with doc (borrowed), only if it also matches
+ * filter (typically a revision precondition). The document is serialized before the write
+ * starts, so a large document holds the database's write lock only while it is stored.
+ * Errors: NOT_FOUND (no such document, or the precondition failed), CONFLICT (a unique
+ * index would be violated). */
+int cx_store_replace_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    json_object *doc, struct cx_error *err);
+
 /* Delete the one document matching filter. Errors: NOT_FOUND. */
 int cx_store_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     struct cx_error *err);

@@ -91,6 +91,8 @@ struct cx_store_ops {
 	    const struct cx_update *update, json_object **after, struct cx_error *err);
 	int (*delete_one)(struct cx_store *store, const char *coll, const struct cx_filter *filter,
 	    struct cx_error *err);
+	int (*replace_one)(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+	    const char *id, json_object *doc, struct cx_error *err);
 };
 
 /* Every back end's store struct begins with this. */

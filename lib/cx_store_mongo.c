@@ -787,6 +787,51 @@ done:
 }
 
 static int
+mg_replace_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    const char *id, json_object *doc, struct cx_error *err)
+{
+	struct mongo_store *m = (struct mongo_store *)store;
+	mongoc_collection_t *c = NULL;
+	bson_t q = BSON_INITIALIZER, b = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+	struct cx_filter *f = NULL;
+	bson_iter_t it;
+	bson_error_t e;
+	size_t i;
+	int rc = CX_OK;
+
+	/* The filter's conditions plus the id of the document being replaced. */
+	f = cx_filter_eq_str(cx_filter_new(), "id", id);
+	for (i = 0; filter != NULL && i < filter->n; i++) {
+		const struct cx_filter_cond *cond = &filter->conds[i];
+
+		if (cond->op == CX_FILTER_IN)
+			cx_filter_in(f, cond->field, json_object_get(cond->value));
+		else
+			cx_filter_add(f, cond->field, (enum cx_filter_op)cond->op,
+			    json_object_get(cond->value));
+	}
+	if (f == NULL || f->broken != NULL || !filter_to_bson(f, &q) || !doc_to_bson(doc, &b)) {
+		rc = cx_error_internal(err, "cannot build a MongoDB replace");
+		goto out;
+	}
+	c = get_coll(m, coll);
+	if (!mongoc_collection_replace_one(c, &q, &b, NULL, &reply, &e)) {
+		rc = mongo_fail(&e, &reply, "replace", err);
+		goto out;
+	}
+	if (!bson_iter_init_find(&it, &reply, "matchedCount") || bson_iter_as_int64(&it) == 0)
+		rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
+out:
+	cx_filter_free(f);
+	if (c != NULL)
+		mongoc_collection_destroy(c);
+	bson_destroy(&reply);
+	bson_destroy(&b);
+	bson_destroy(&q);
+	return rc;
+}
+
+static int
 mg_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     struct cx_error *err)
 {
@@ -835,6 +880,7 @@ static const struct cx_store_ops mongo_ops = {
 	.find = mg_find,
 	.count = mg_count,
 	.update_one = mg_update_one,
+	.replace_one = mg_replace_one,
 	.delete_one = mg_delete_one,
 };
 

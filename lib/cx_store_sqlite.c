@@ -36,6 +36,7 @@ struct sqlite_store {
 	uint64_t tick;
 	char tables[TABLE_CACHE][CX_STORE_NAME_MAX];   /* collections known to exist */
 	size_t ntables;
+	struct timespec busy_since;    /* first busy callback of the current wait */
 };
 
 /* ---- SQL text with its bound values ---------------------------------------- */
@@ -457,6 +458,31 @@ prepare_sql(struct sqlite_store *s, const struct sql *q, sqlite3_stmt **out,
 	if ((rc = bind_all(s, *out, q, err)) != CX_OK)
 		stmt_done(*out);
 	return rc;
+}
+
+/* Wait for another process's write lock. SQLite's own busy timeout sleeps 1, 2, 5, 10 ...
+ * up to 100 ms between tries, so two workers writing a few hundred microseconds each
+ * queue up for tens of milliseconds. Short sleeps (25 us growing to 1 ms) take the lock
+ * soon after it is released; still BUSY after BUSY_TIMEOUT_MS. */
+static int
+busy_wait(void *arg, int count)
+{
+	struct sqlite_store *s = arg;
+	struct timespec now, pause;
+	long waited_ms, us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		s->busy_since = now;
+	waited_ms = (now.tv_sec - s->busy_since.tv_sec) * 1000 +
+	    (now.tv_nsec - s->busy_since.tv_nsec) / 1000000;
+	if (waited_ms >= BUSY_TIMEOUT_MS)
+		return 0;
+	us = count < 6 ? 25L << count : 1000;
+	pause.tv_sec = 0;
+	pause.tv_nsec = us * 1000;
+	nanosleep(&pause, NULL);
+	return 1;
 }
 
 /* Run a statement without parameters or results (BEGIN, COMMIT, ...). */
@@ -916,6 +942,40 @@ out:
 	return rc;
 }
 
+/* One statement: the precondition and the write are one transaction, and the
+ * serialization happened before it. */
+static int
+sq_replace_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
+    const char *id, json_object *doc, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	const char *text;
+	size_t len;
+	int rc;
+
+	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+		return rc;
+	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
+	if (text == NULL)
+		return cx_error_internal(err, "out of memory serializing a document");
+	sql_addf(&q, "UPDATE \"%s\" SET doc = ?", coll);
+	sql_bind_text(&q, text, len);
+	where_sql(&q, filter);
+	sql_addf(&q, " AND id = ?");
+	sql_bind_text(&q, id, strlen(id));
+	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+		goto out;
+	if ((rc = step_write(s, st, "replace_one", err)) != CX_OK)
+		goto out;
+	if (sqlite3_changes(s->db) == 0)
+		rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
+out:
+	sql_free(&q);
+	return rc;
+}
+
 static int
 sq_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     struct cx_error *err)
@@ -967,6 +1027,7 @@ static const struct cx_store_ops sqlite_ops = {
 	.find = sq_find,
 	.count = sq_count,
 	.update_one = sq_update_one,
+	.replace_one = sq_replace_one,
 	.delete_one = sq_delete_one,
 };
 
@@ -1000,7 +1061,7 @@ cx_store_sqlite_open(const char *path, struct cx_store **out, struct cx_error *e
 		goto out;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(s->db, busy_wait, s);
 	for (attempt = 0; attempt < BEGIN_RETRIES; attempt++) {
 		rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", journal_mode_cb, mode, NULL);
 		if ((rc & 0xff) != SQLITE_BUSY)

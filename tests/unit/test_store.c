@@ -799,6 +799,72 @@ STORE_TEST(unique_violation_on_insert)
 	json_object_put(doc);
 }
 
+/* replace_one: the whole document, only while the precondition holds. */
+STORE_TEST(replace_with_revision_precondition)
+{
+	struct cx_error err = { 0 };
+	struct cx_filter *f;
+	json_object *doc, *next;
+	char id[CX_OID_LEN], text[160];
+
+	open_store(be->kind);
+	put("sessions", "{\"status\":\"active\",\"rev\":3,\"answers\":[1,2]}", id);
+	snprintf(text, sizeof(text), "{\"id\":\"%s\",\"status\":\"paused\",\"rev\":4,"
+	    "\"answers\":[1,2,3]}", id);
+	next = parse(text);
+	/* a stale revision changes nothing */
+	f = cx_filter_eq_int(by_id(id), "rev", 2);
+	cr_assert_eq(cx_store_replace_one(T.store, "sessions", f, next, &err), CX_ENOTFOUND);
+	cx_filter_free(f);
+	doc = get("sessions", id);
+	cr_assert_str_eq(str_at(doc, "status", NULL), "active");
+	cr_assert_eq(int_at(doc, "rev"), 3);
+	json_object_put(doc);
+	/* the current one replaces the whole document */
+	f = cx_filter_eq_int(by_id(id), "rev", 3);
+	cr_assert_eq(cx_store_replace_one(T.store, "sessions", f, next, &err), CX_OK, "%s",
+	    err.message);
+	cx_filter_free(f);
+	doc = get("sessions", id);
+	cr_assert_str_eq(str_at(doc, "status", NULL), "paused");
+	cr_assert_eq(int_at(doc, "rev"), 4);
+	cr_assert_eq(json_object_array_length(json_object_object_get(doc, "answers")), 3);
+	json_object_put(doc);
+	/* ... once: the same precondition no longer holds */
+	f = cx_filter_eq_int(by_id(id), "rev", 3);
+	cr_assert_eq(cx_store_replace_one(T.store, "sessions", f, next, NULL), CX_ENOTFOUND);
+	cx_filter_free(f);
+	json_object_put(next);
+	/* an unknown id, and a document without one */
+	next = parse("{\"id\":\"65a0b1c2d3e4f5a6b7c8d9e0\",\"rev\":1}");
+	cr_assert_eq(cx_store_replace_one(T.store, "sessions", NULL, next, NULL), CX_ENOTFOUND);
+	json_object_put(next);
+	next = parse("{\"rev\":1}");
+	cr_assert_eq(cx_store_replace_one(T.store, "sessions", NULL, next, NULL), CX_EINTERNAL);
+	json_object_put(next);
+}
+
+STORE_TEST(replace_respects_unique_indexes)
+{
+	struct cx_error err = { 0 };
+	json_object *doc;
+	char bob[CX_OID_LEN], text[128];
+
+	open_store(be->kind);
+	ensure_indexes();
+	put("users", "{\"email\":\"ann@example.com\"}", NULL);
+	put("users", "{\"email\":\"bob@example.com\"}", bob);
+	snprintf(text, sizeof(text), "{\"id\":\"%s\",\"email\":\"ann@example.com\"}", bob);
+	doc = parse(text);
+	cr_assert_eq(cx_store_replace_one(T.store, "users", NULL, doc, &err), CX_ECONFLICT,
+	    "%d %s", err.code, err.message);
+	assert_clean_conflict(&err, "email");
+	json_object_put(doc);
+	doc = get("users", bob);
+	cr_assert_str_eq(str_at(doc, "email", NULL), "bob@example.com");
+	json_object_put(doc);
+}
+
 STORE_TEST(unique_violation_on_update)
 {
 	struct cx_error err = { 0 };
