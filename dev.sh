@@ -13,7 +13,7 @@
 #   ./dev.sh bench [ARGS]         bench/run.sh
 #
 # Environment: CX_HTTPS_PORT (8443), CX_HTTP_PORT (8080), CX_LISTEN (127.0.0.1) for
-# start/run; every CX_*/spec variable (see README) is passed on to the programs.
+# start/run; CX_STACK_BUILD_DIR: start the programs of another build folder; every CX_*/spec variable (see README) is passed on to the programs.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -253,7 +253,7 @@ start_redis() {
 # The build folder start uses (asan or release), or fail.
 stack_build() {
 	local flavor=$1 dir
-	dir=$(build_dir "$flavor")
+	dir=${CX_STACK_BUILD_DIR:-$(build_dir "$flavor")}
 	if [ ! -d "$dir" ]; then
 		warn "no build in $dir (./dev.sh build$([ "$flavor" = asan ] && echo ' --asan')): starting without programs"
 	fi

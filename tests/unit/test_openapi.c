@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const programs[] = { "fcgi-apps/auth/cx-auth", NULL };
+static const char *const programs[] = { "fcgi-apps/auth/cx-auth",
+	"fcgi-apps/interview/cx-interview", NULL };
 /* Operations nginx serves itself (static files), documented but in no route table. */
 static const char *const static_ops[] = { "GET /api/openapi.json", NULL };
 

@@ -1,0 +1,636 @@
+/* cx-interview: taking an interview — precheck, questions, answers, pause, finish. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cx_ai.h"
+#include "cx_audit.h"
+#include "cx_json.h"
+#include "cx_log.h"
+#include "cx_perm.h"
+#include "cx_time.h"
+#include "interview.h"
+
+#define ANSWER_MAX CX_AI_MAX_ANSWER
+#define SAVE_ATTEMPTS 3
+
+static int
+wrong_state(struct session *s, const char *action, struct cx_error *err)
+{
+	const char *st = session_status(s->doc);
+
+	if (strcmp(st, "completed") == 0 || strcmp(st, "terminated") == 0) {
+		if (strcmp(cx_json_str(s->doc, "completed_reason") ?
+		    cx_json_str(s->doc, "completed_reason") : "", "time_up") == 0)
+			return cx_error_set(err, CX_ESTATE, "Time is up: the interview has been "
+			    "finalized, so it cannot %s", action);
+		return cx_error_set(err, CX_ESTATE, "The interview is %s and cannot %s", st,
+		    action);
+	}
+	return cx_error_set(err, CX_ESTATE, "The interview is %s and cannot %s now", st, action);
+}
+
+static json_object *
+current_question(struct session *s, int *index)
+{
+	json_object *qs = session_questions(s->doc);
+	int cur = session_current(s->doc);
+
+	if (qs == NULL || cur < 0 || (size_t)cur >= json_object_array_length(qs))
+		return NULL;
+	*index = cur;
+	return json_object_array_get_idx(qs, (size_t)cur);
+}
+
+/* The question the candidate is on, as they see it, with the clock. */
+static json_object *
+question_data(struct session *s, json_object *q, int index)
+{
+	json_object *qs = session_questions(s->doc), *o;
+	struct session_time t;
+
+	o = question_view(q, index + 1, (int)json_object_array_length(qs), 0);
+	session_time(s->doc, s->now_ms, &t);
+	json_object_object_add(o, "time", session_time_json(&t));
+	return o;
+}
+
+static void
+publish_question(struct cx_request *req, struct session *s)
+{
+	json_object *q;
+	int index;
+
+	if ((q = current_question(s, &index)) != NULL)
+		state_publish(req, cx_json_str(s->doc, "id"), "question",
+		    question_data(s, q, index));
+}
+
+static void
+publish_timer(struct cx_request *req, struct session *s)
+{
+	struct session_time t;
+	json_object *data;
+
+	session_time(s->doc, s->now_ms, &t);
+	data = session_time_json(&t);
+	json_object_object_add(data, "status", json_object_new_string(session_status(s->doc)));
+	state_publish(req, cx_json_str(s->doc, "id"), "timer", data);
+}
+
+static void
+set_now(json_object *obj, const char *field, int64_t now_ms)
+{
+	char now[CX_TIME_LEN];
+
+	cx_time_format_ms(now_ms, now);
+	json_object_object_add(obj, field, json_object_new_string(now));
+}
+
+/* ---------------------------------------------------------------- precheck */
+
+struct check {
+	const char *field;
+	int required;
+	const char *warning;
+};
+
+static const struct check checks[] = {
+	{ "camera", 1, "Your camera is not available: allow camera access and reload." },
+	{ "microphone", 1, "Your microphone is not available: allow microphone access and "
+	  "reload." },
+	{ "speaker", 0, "No speaker or headphones were detected: you may not hear spoken "
+	  "questions." },
+	{ "fullscreen", 1, "Full screen is required during the interview: allow full screen "
+	  "and try again." },
+	{ "single_screen", 0, "More than one screen was detected: use a single screen during "
+	  "the interview." },
+};
+
+/* POST /api/interview/sessions/{id}/precheck  {camera, microphone, speaker, fullscreen,
+ * single_screen}   200 {passed, warnings, precheck_result, status, session} | 404 | 409 |
+ * 422 */
+int
+interview_precheck(struct cx_request *req, struct cx_error *err)
+{
+	static const char *const fields[] = { "precheck_result", "status", "started_at",
+		"current", "questions", "anti_cheat", NULL };
+	struct session s;
+	json_object *result = NULL, *warnings, *data, *q;
+	int values[sizeof(checks) / sizeof(checks[0])], passed = 1, rc;
+	size_t i;
+
+	if (!json_object_is_type(req->json, json_type_object))
+		return cx_error_set(err, CX_EBADREQ, "The body must be a JSON object");
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		values[i] = 0;
+		if ((rc = cx_json_get_bool(req->json, checks[i].field, 0, &values[i], err)) != CX_OK)
+			return rc;
+	}
+	if ((rc = session_load(req, 0, &s, err)) != CX_OK)
+		return rc;
+	if (!session_is(s.doc, "setup") && !session_is(s.doc, "precheck")) {
+		rc = wrong_state(&s, "run the precheck", err);
+		goto out;
+	}
+	session_touch(&s);
+	result = json_object_new_object();
+	warnings = json_object_new_array();
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		json_object_object_add(result, checks[i].field, json_object_new_boolean(values[i]));
+		if (!values[i]) {
+			json_object_array_add(warnings, json_object_new_string(checks[i].warning));
+			if (checks[i].required)
+				passed = 0;
+		}
+	}
+	json_object_object_add(result, "passed", json_object_new_boolean(passed));
+	json_object_object_add(result, "warnings", warnings);
+	set_now(result, "checked_at", s.now_ms);
+	json_object_object_add(s.doc, "precheck_result", json_object_get(result));
+	if (passed) {
+		json_object *state = NULL;
+
+		if ((rc = cx_ac_state_new(&state, err)) != CX_OK)
+			goto out;
+		json_object_object_add(s.doc, "anti_cheat", state);
+		json_object_object_add(s.doc, "status", json_object_new_string("active"));
+		set_now(s.doc, "started_at", s.now_ms);
+		json_object_object_add(s.doc, "current", json_object_new_int(0));
+		if ((q = json_object_array_get_idx(session_questions(s.doc), 0)) != NULL)
+			set_now(q, "asked_at", s.now_ms);
+	} else
+		json_object_object_add(s.doc, "status", json_object_new_string("precheck"));
+	if ((rc = session_save(req, &s, fields, err)) != CX_OK)
+		goto out;
+	if (passed) {
+		publish_timer(req, &s);
+		publish_question(req, &s);
+	}
+	data = json_object_new_object();
+	json_object_object_add(data, "passed", json_object_new_boolean(passed));
+	json_object_object_add(data, "warnings",
+	    json_object_get(json_object_object_get(result, "warnings")));
+	json_object_object_add(data, "precheck_result", json_object_get(result));
+	json_object_object_add(data, "status", json_object_new_string(session_status(s.doc)));
+	json_object_object_add(data, "session", session_view(&s, 0));
+	rc = cx_http_ok(req, 200, data, passed ? "Precheck passed: the interview has started" :
+	    "Precheck did not pass: fix the items listed and try again");
+out:
+	json_object_put(result);
+	session_free(&s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- questions */
+
+/* GET /api/interview/sessions/{id}/next-question
+ * 200 question (the same one until it is answered) | 404 | 409 */
+int
+interview_next_question(struct cx_request *req, struct cx_error *err)
+{
+	struct session s;
+	json_object *q;
+	int index, rc;
+
+	if ((rc = session_load(req, 0, &s, err)) != CX_OK)
+		return rc;
+	if (!session_is(s.doc, "active"))
+		rc = wrong_state(&s, "give a question", err);
+	else if ((q = current_question(&s, &index)) == NULL)
+		rc = cx_error_set(err, CX_ESTATE, "Every question has been answered: finalize the "
+		    "interview to see your result");
+	else
+		rc = cx_http_ok(req, 200, question_data(&s, q, index), "Current question");
+	session_free(&s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- answers */
+
+struct answer_req {
+	const char *question_id, *content, *type;
+};
+
+static int
+parse_answer(struct cx_request *req, struct answer_req *a, struct cx_error *err)
+{
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (!json_object_is_type(req->json, json_type_object))
+		return cx_error_set(err, CX_EBADREQ, "The body must be a JSON object");
+	if ((rc = cx_json_get_string(req->json, "question_id", 1, 1, 32, &a->question_id,
+	    err)) != CX_OK ||
+	    (rc = cx_json_get_string(req->json, "content", 1, 1, ANSWER_MAX, &a->content,
+	    err)) != CX_OK ||
+	    (rc = cx_json_get_string(req->json, "type", 0, 1, 16, &a->type, err)) != CX_OK)
+		return rc;
+	if (a->type == NULL)
+		a->type = "text";
+	if (strcmp(a->type, "coding") == 0)
+		a->type = "code";
+	if (strcmp(a->type, "text") != 0 && strcmp(a->type, "voice") != 0 &&
+	    strcmp(a->type, "code") != 0)
+		return cx_error_field(err, "type", "must be text, voice or code");
+	if (strspn(a->content, " \t\r\n") == strlen(a->content))
+		return cx_error_field(err, "content", "must not be empty");
+	return CX_OK;
+}
+
+static json_object *
+find_question(json_object *doc, const char *id, int *index)
+{
+	json_object *qs = session_questions(doc);
+	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0;
+
+	for (i = 0; i < n; i++) {
+		const char *qid = cx_json_str(json_object_array_get_idx(qs, i), "id");
+
+		if (qid != NULL && strcmp(qid, id) == 0) {
+			*index = (int)i;
+			return json_object_array_get_idx(qs, i);
+		}
+	}
+	return NULL;
+}
+
+/* The last planned question that has not been asked and is not a follow-up, after the
+ * current one: the one a follow-up replaces so the budget holds. -1 if none. */
+static int
+spare_question(json_object *doc, int current)
+{
+	json_object *qs = session_questions(doc);
+	int i;
+
+	for (i = (int)json_object_array_length(qs) - 1; i > current; i--) {
+		json_object *q = json_object_array_get_idx(qs, (size_t)i), *v;
+
+		if (cx_json_str(q, "asked_at") == NULL &&
+		    !(json_object_object_get_ex(q, "is_follow_up", &v) &&
+		    json_object_get_boolean(v)))
+			return i;
+	}
+	return -1;
+}
+
+static int
+is_follow_up(json_object *q)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(q, "is_follow_up", &v) && json_object_get_boolean(v);
+}
+
+/* Insert the follow-up the evaluation asked for after the current question, dropping the
+ * spare one. Returns 1 if inserted. */
+static int
+insert_follow_up(struct interview_app *ia, struct session *s, json_object *parent, int index,
+    json_object *feedback)
+{
+	json_object *qs = session_questions(s->doc), *fu = NULL, *nq;
+	struct cx_error e = { 0 };
+	int spare = spare_question(s->doc, index);
+	size_t i, n = json_object_array_length(qs);
+	char id[40];
+
+	if (spare < 0 || json_object_object_get(feedback, "follow_up") == NULL)
+		return 0;
+	if (cx_ai_follow_up_question(ia->ai, parent, feedback, &fu, &e) != CX_OK) {
+		cx_logf(CX_LOG_WARN, "no follow-up question: %s", e.message);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%sf", cx_json_str(parent, "id"));
+	json_object_object_add(fu, "id", json_object_new_string(id));
+	json_object_object_add(fu, "parent_id",
+	    json_object_new_string(cx_json_str(parent, "id")));
+	json_object_object_add(fu, "is_follow_up", json_object_new_boolean(1));
+	/* Rebuild the plan: ..., parent, follow-up, ... without the spare question. */
+	nq = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		if ((int)i == spare)
+			continue;
+		json_object_array_add(nq, json_object_get(json_object_array_get_idx(qs, i)));
+		if ((int)i == index)
+			json_object_array_add(nq, fu);
+	}
+	json_object_object_add(s->doc, "questions", nq);
+	return 1;
+}
+
+static json_object *
+answer_data(struct session *s, json_object *answer)
+{
+	json_object *data = json_object_new_object(), *q;
+	struct session_time t;
+	const char *next = cx_json_str(answer, "next_question_id");
+	json_object *fu = NULL;
+	int index;
+
+	json_object_object_add(data, "session_id",
+	    json_object_new_string(cx_json_str(s->doc, "id")));
+	json_object_object_add(data, "question_id",
+	    json_object_new_string(cx_json_str(answer, "question_id")));
+	json_object_object_add(data, "feedback",
+	    json_object_get(json_object_object_get(answer, "ai_feedback")));
+	json_object_object_add(data, "next_question_id", next != NULL ?
+	    json_object_new_string(next) : NULL);
+	json_object_object_get_ex(answer, "follow_up", &fu);
+	json_object_object_add(data, "follow_up", json_object_new_boolean(
+	    json_object_get_boolean(fu)));
+	q = next != NULL ? find_question(s->doc, next, &index) : NULL;
+	json_object_object_add(data, "next_question", q != NULL ?
+	    question_view(q, index + 1, (int)json_object_array_length(session_questions(s->doc)),
+	    0) : NULL);
+	json_object_object_add(data, "progress", session_progress_json(s->doc));
+	session_time(s->doc, s->now_ms, &t);
+	json_object_object_add(data, "time", session_time_json(&t));
+	return data;
+}
+
+/* Evaluate and record the answer to the current question; make the next one current. */
+static int
+record_answer(struct cx_request *req, struct session *s, const struct answer_req *a,
+    json_object *q, int index, struct cx_error *err)
+{
+	static const char *const fields[] = { "answers", "questions", "current", NULL };
+	struct interview_app *ia = req->app->data;
+	json_object *feedback = NULL, *answer, *answers, *next;
+	int allow, followed = 0, rc;
+
+	session_touch(s);
+	q = json_object_get(q);   /* the plan may be rebuilt below */
+	allow = !is_follow_up(q) && spare_question(s->doc, index) >= 0;
+	if ((rc = cx_ai_evaluate_answer(ia->ai, q, a->content, a->type, allow, &feedback,
+	    err)) != CX_OK)
+		goto out;
+	if (allow)
+		followed = insert_follow_up(ia, s, q, index, feedback);
+	answer = json_object_new_object();
+	json_object_object_add(answer, "question_id", json_object_new_string(a->question_id));
+	json_object_object_add(answer, "content", json_object_new_string(a->content));
+	json_object_object_add(answer, "type", json_object_new_string(a->type));
+	set_now(answer, "timestamp", s->now_ms);
+	json_object_object_add(answer, "ai_feedback", feedback);
+	json_object_object_add(answer, "follow_up", json_object_new_boolean(followed));
+	next = json_object_array_get_idx(session_questions(s->doc), (size_t)index + 1);
+	if (next != NULL)
+		set_now(next, "asked_at", s->now_ms);
+	json_object_object_add(answer, "next_question_id", next != NULL ?
+	    json_object_new_string(cx_json_str(next, "id")) : NULL);
+	answers = json_object_object_get(s->doc, "answers");
+	if (!json_object_is_type(answers, json_type_array)) {
+		answers = json_object_new_array();
+		json_object_object_add(s->doc, "answers", answers);
+	}
+	json_object_array_add(answers, answer);
+	json_object_object_add(s->doc, "current", json_object_new_int(index + 1));
+	rc = session_save(req, s, fields, err);
+out:
+	json_object_put(q);
+	return rc;
+}
+
+static int
+same_answer(json_object *stored, const struct answer_req *a)
+{
+	const char *content = cx_json_str(stored, "content"), *type = cx_json_str(stored, "type");
+
+	return content != NULL && strcmp(content, a->content) == 0 && type != NULL &&
+	    strcmp(type, a->type) == 0;
+}
+
+/* POST /api/interview/sessions/{id}/answer  {question_id, content, type}
+ * 200 {question_id, feedback, next_question_id, next_question, follow_up, progress, time}
+ * | 404 session or question | 409 INVALID_STATE (not active, not asked yet, time up) |
+ * 409 CONFLICT (answered before with other content) | 422 */
+int
+interview_answer(struct cx_request *req, struct cx_error *err)
+{
+	struct answer_req a;
+	struct session s = { 0 };
+	json_object *q, *stored, *data;
+	int index, rc, attempt;
+
+	if ((rc = parse_answer(req, &a, err)) != CX_OK)
+		return rc;
+	for (attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+		session_free(&s);
+		if ((rc = session_load(req, 0, &s, err)) != CX_OK)
+			return rc;
+		if ((q = find_question(s.doc, a.question_id, &index)) == NULL) {
+			rc = cx_error_set(err, CX_ENOTFOUND, "Question %s is not part of this "
+			    "interview", a.question_id);
+			goto out;
+		}
+		if ((stored = session_find_answer(s.doc, a.question_id)) != NULL) {
+			/* A retry after a lost response gets the same result. */
+			if (!same_answer(stored, &a)) {
+				rc = cx_error_set(err, CX_ECONFLICT, "Question %s has already been "
+				    "answered", a.question_id);
+				goto out;
+			}
+			data = answer_data(&s, stored);
+			rc = cx_http_ok(req, 200, data, "Answer already recorded");
+			goto out;
+		}
+		if (!session_is(s.doc, "active")) {
+			rc = wrong_state(&s, "take answers", err);
+			goto out;
+		}
+		if (index != session_current(s.doc)) {
+			rc = cx_error_set(err, CX_ESTATE, "Question %s has not been asked yet",
+			    a.question_id);
+			goto out;
+		}
+		rc = record_answer(req, &s, &a, q, index, err);
+		if (rc != CX_ECONFLICT)
+			break;
+		cx_error_clear(err);
+	}
+	if (rc != CX_OK)
+		goto out;
+	stored = session_find_answer(s.doc, a.question_id);
+	state_publish(req, cx_json_str(s.doc, "id"), "feedback", answer_data(&s, stored));
+	publish_question(req, &s);
+	rc = cx_http_ok(req, 200, answer_data(&s, stored), "Answer recorded");
+out:
+	session_free(&s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- pause, resume */
+
+/* POST /api/interview/sessions/{id}/pause   200 session | 404 | 409 */
+int
+interview_pause(struct cx_request *req, struct cx_error *err)
+{
+	static const char *const fields[] = { "status", "paused_at", NULL };
+	struct session s;
+	int rc;
+
+	if ((rc = session_load(req, 0, &s, err)) != CX_OK)
+		return rc;
+	if (!session_is(s.doc, "active")) {
+		rc = wrong_state(&s, "be paused", err);
+		goto out;
+	}
+	session_touch(&s);
+	json_object_object_add(s.doc, "status", json_object_new_string("paused"));
+	set_now(s.doc, "paused_at", s.now_ms);
+	if ((rc = session_save(req, &s, fields, err)) != CX_OK)
+		goto out;
+	publish_timer(req, &s);
+	rc = cx_http_ok(req, 200, session_view(&s, 0), "Interview paused: the clock is stopped");
+out:
+	session_free(&s);
+	return rc;
+}
+
+/* POST /api/interview/sessions/{id}/resume   200 session | 404 | 409 */
+int
+interview_resume(struct cx_request *req, struct cx_error *err)
+{
+	static const char *const fields[] = { "status", "paused_at", "paused_ms", NULL };
+	struct session s;
+	struct session_time t;
+	int rc;
+
+	if ((rc = session_load(req, 0, &s, err)) != CX_OK)
+		return rc;
+	if (!session_is(s.doc, "paused")) {
+		rc = wrong_state(&s, "be resumed", err);
+		goto out;
+	}
+	session_touch(&s);
+	session_time(s.doc, s.now_ms, &t);   /* t.paused_ms includes this pause */
+	json_object_object_add(s.doc, "paused_ms", json_object_new_int64(t.paused_ms));
+	json_object_object_add(s.doc, "paused_at", NULL);
+	json_object_object_add(s.doc, "status", json_object_new_string("active"));
+	if ((rc = session_save(req, &s, fields, err)) != CX_OK)
+		goto out;
+	publish_timer(req, &s);
+	publish_question(req, &s);
+	rc = cx_http_ok(req, 200, session_view(&s, 0), "Interview resumed");
+out:
+	session_free(&s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- finish */
+
+/* POST /api/interview/sessions/{id}/finalize   200 {result, session} | 404 | 409 */
+int
+interview_finalize(struct cx_request *req, struct cx_error *err)
+{
+	struct session s;
+	struct cx_audit_entry audit = { 0 };
+	json_object *data;
+	int rc;
+
+	if ((rc = session_load(req, 0, &s, err)) != CX_OK)
+		return rc;
+	if (!session_is(s.doc, "active") && !session_is(s.doc, "paused")) {
+		rc = wrong_state(&s, "be finalized", err);
+		goto out;
+	}
+	if ((rc = session_finish(req, &s, "completed", "finished", NULL, err)) != CX_OK)
+		goto out;
+	session_publish_complete(req, &s);
+	audit.user_id = req->claims.sub;
+	audit.action = "interview_completed";
+	audit.resource = "interview_session";
+	audit.resource_id = cx_json_str(s.doc, "id");
+	audit.ip_address = req->remote_addr;
+	audit.user_agent = req->user_agent;
+	audit.severity = CX_SEV_LOW;
+	cx_audit_write(req->app->store, &audit, NULL);
+	data = json_object_new_object();
+	json_object_object_add(data, "result", json_object_get(json_object_object_get(s.doc,
+	    "result")));
+	json_object_object_add(data, "session", session_view(&s, 0));
+	rc = cx_http_ok(req, 200, data, "Interview completed");
+out:
+	session_free(&s);
+	return rc;
+}
+
+/* Every question with its answer and feedback, for the review after the interview. */
+static json_object *
+summary_json(struct session *s)
+{
+	static const char *const copy[] = { "id", "session_id", "candidate_id", "type", "mode",
+		"status", "job_title", "experience_level", "provider", "result", "created_at",
+		"started_at", "completed_at", "completed_reason", "terminated_reason", NULL };
+	json_object *o = json_object_new_object(), *qs = session_questions(s->doc), *items, *ac;
+	json_object *st = json_object_object_get(s->doc, "anti_cheat"), *log;
+	struct session_time t;
+	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0;
+
+	for (i = 0; copy[i] != NULL; i++)
+		json_object_object_add(o, copy[i], json_object_get(json_object_object_get(s->doc,
+		    copy[i])));
+	items = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		json_object *q = json_object_array_get_idx(qs, i), *item, *ans;
+
+		item = question_view(q, (int)i + 1, (int)n, 1);
+		ans = session_find_answer(s->doc, cx_json_str(q, "id"));
+		json_object_object_add(item, "answer", ans != NULL ? json_object_get(ans) : NULL);
+		json_object_array_add(items, item);
+	}
+	json_object_object_add(o, "questions", items);
+	session_time(s->doc, s->now_ms, &t);
+	json_object_object_add(o, "time", session_time_json(&t));
+	ac = json_object_new_object();
+	json_object_object_add(ac, "violations",
+	    json_object_get(json_object_object_get(st, "violations")));
+	json_object_object_add(ac, "strikes", json_object_get(json_object_object_get(st,
+	    "strikes")));
+	log = json_object_object_get(s->doc, "anti_cheat_log");
+	json_object_object_add(ac, "events", json_object_new_int(
+	    json_object_is_type(log, json_type_array) ? (int)json_object_array_length(log) : 0));
+	json_object_object_add(o, "anti_cheat", ac);
+	return o;
+}
+
+/* A cached summary answers without reading the store, for the same callers. */
+static int
+may_read(struct cx_request *req, json_object *summary)
+{
+	const char *cand = cx_json_str(summary, "candidate_id"), *role = req->claims.role;
+
+	return (cand != NULL && strcmp(cand, req->claims.sub) == 0) ||
+	    cx_role_has_permission(role, "read_candidates") ||
+	    (role != NULL && strcmp(role, "admin") == 0);
+}
+
+/* GET /api/interview/sessions/{id}/summary   200 summary | 404 | 409 (not finished) | 422 */
+int
+interview_summary(struct cx_request *req, struct cx_error *err)
+{
+	const char *id = cx_http_param(req, "id");
+	struct session s = { 0 };
+	json_object *cached, *summary;
+	int rc;
+
+	if (id != NULL && cx_oid_valid(id) && (cached = state_cached_results(req, id)) != NULL) {
+		if (may_read(req, cached))
+			return cx_http_ok(req, 200, cached, "Interview summary");
+		json_object_put(cached);
+	}
+	if ((rc = session_load(req, 1, &s, err)) != CX_OK)
+		return rc;
+	if (!session_is(s.doc, "completed") && !session_is(s.doc, "terminated")) {
+		rc = cx_error_set(err, CX_ESTATE, "The summary is ready once the interview is "
+		    "finished (it is %s)", session_status(s.doc));
+		goto out;
+	}
+	summary = summary_json(&s);
+	state_cache_results(req, cx_json_str(s.doc, "id"), summary);
+	rc = cx_http_ok(req, 200, summary, "Interview summary");
+out:
+	session_free(&s);
+	return rc;
+}

@@ -1,0 +1,111 @@
+/* cx-interview: mock interviews with the AI interviewer, and their anti-cheat log. */
+#ifndef INTERVIEW_H
+#define INTERVIEW_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "cx_anticheat.h"
+#include "cx_error.h"
+#include "cx_http.h"
+
+#define SESSIONS "interview_sessions"
+
+/* A session document this worker read or wrote, reused while its revision is current. */
+#define DOC_CACHE_SLOTS 64
+struct cached_doc {
+	char id[25];
+	int64_t rev;
+	json_object *doc;      /* owned; NULL = free slot */
+	uint64_t used;
+};
+
+/* Per-worker state (app->data). */
+struct interview_app {
+	struct cx_ai *ai;
+	struct cx_ac_policy ac;
+	struct cached_doc cache[DOC_CACHE_SLOTS];
+	uint64_t tick;
+};
+
+/* A loaded session and what the caller may do with it. */
+struct session {
+	json_object *doc;      /* the stored document (owned) */
+	int owner;             /* the caller is the candidate of the session */
+	int staff;             /* the caller reads as recruiter or admin */
+	int64_t now_ms;
+	const struct interview_app *ia;
+	int clean;             /* doc is what the store holds at its revision */
+	struct interview_app *cache_owner;   /* where session_free returns a clean doc */
+};
+
+/* Time accounting of a session (milliseconds; paused time does not count). */
+struct session_time {
+	int64_t duration_ms, elapsed_ms, remaining_ms, paused_ms;
+	int started, running;
+};
+
+/* ---- session.c: loading, saving, rendering ---------------------------------- */
+int interview_worker_init(struct cx_app *app, struct cx_error *err);
+void interview_worker_fini(struct cx_app *app);
+
+/* Load session {id} of the route for the caller: NOT_FOUND unless the caller owns it or
+ * reads as staff (staff_ok). A session whose time ran out while active is finalized first
+ * (so every reader sees it completed). s->doc is the caller's (session_free). */
+int session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_error *err);
+void session_free(struct session *s);
+/* The handler is about to change s->doc: it must be saved before it is reused. */
+void session_touch(struct session *s);
+
+/* Store s->doc with rev + 1 and updated_at, only if nobody else wrote the session since
+ * it was loaded: CONFLICT ("changed while you were working") otherwise. fields names the
+ * top-level fields the caller changed (for the record; the whole document is written).
+ * Then refreshes the Redis state hash and drops the cached results. */
+int session_save(struct cx_request *req, struct session *s, const char *const *fields,
+    struct cx_error *err);
+
+void session_time(json_object *doc, int64_t now_ms, struct session_time *t);
+json_object *session_time_json(const struct session_time *t);
+json_object *session_progress_json(json_object *doc);
+
+/* The resource as the caller may see it (new object). list_form drops answers and logs. */
+json_object *session_view(const struct session *s, int list_form);
+/* One question as the candidate sees it while interviewing (no key points). */
+json_object *question_view(json_object *q, int index, int total, int with_key_points);
+
+const char *session_status(json_object *doc);
+int session_is(json_object *doc, const char *status);
+json_object *session_questions(json_object *doc);
+int session_current(json_object *doc);             /* index of the current question, -1 */
+json_object *session_find_answer(json_object *doc, const char *question_id);
+
+/* Finish the session: status (completed|terminated), the result from the answers so far,
+ * completed_at and the reason, saved (with the extra fields of s->doc the caller changed,
+ * NULL-terminated, may be NULL) by session_save. */
+int session_finish(struct cx_request *req, struct session *s, const char *status,
+    const char *reason, const char *const *extra, struct cx_error *err);
+/* Publish the "complete" event of a finished session. */
+void session_publish_complete(struct cx_request *req, struct session *s);
+
+/* ---- state.c: Redis (state hash, pub/sub, results cache) --------------------- */
+void state_refresh(struct cx_request *req, json_object *doc, int64_t now_ms);
+/* Publish {type, session_id, at, data} on interview:{id}:events; data is taken. */
+void state_publish(struct cx_request *req, const char *session_id, const char *type,
+    json_object *data);
+json_object *state_cached_results(struct cx_request *req, const char *session_id);
+void state_cache_results(struct cx_request *req, const char *session_id, json_object *summary);
+
+/* ---- handlers ---------------------------------------------------------------- */
+int interview_create(struct cx_request *req, struct cx_error *err);
+int interview_list(struct cx_request *req, struct cx_error *err);
+int interview_get(struct cx_request *req, struct cx_error *err);
+int interview_precheck(struct cx_request *req, struct cx_error *err);
+int interview_next_question(struct cx_request *req, struct cx_error *err);
+int interview_answer(struct cx_request *req, struct cx_error *err);
+int interview_pause(struct cx_request *req, struct cx_error *err);
+int interview_resume(struct cx_request *req, struct cx_error *err);
+int interview_finalize(struct cx_request *req, struct cx_error *err);
+int interview_summary(struct cx_request *req, struct cx_error *err);
+int interview_events(struct cx_request *req, struct cx_error *err);
+
+#endif

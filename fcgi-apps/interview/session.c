@@ -1,0 +1,575 @@
+/* cx-interview: loading, saving and rendering interview sessions. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cx_ai.h"
+#include "cx_config.h"
+#include "cx_json.h"
+#include "cx_log.h"
+#include "cx_perm.h"
+#include "cx_store.h"
+#include "cx_time.h"
+#include "interview.h"
+
+#define LOAD_ATTEMPTS 3
+
+int
+interview_worker_init(struct cx_app *app, struct cx_error *err)
+{
+	const struct cx_config *cfg = app->cfg;
+	struct interview_app *ia;
+	int rc;
+
+	ia = calloc(1, sizeof(*ia));
+	if (ia == NULL)
+		return cx_error_internal(err, "out of memory");
+	rc = cx_ac_policy_init(&ia->ac, cfg->anti_cheat_strikes, cfg->anti_cheat_threshold,
+	    cfg->face_detection, cfg->tab_switch_detection, err);
+	if (rc == CX_OK)
+		rc = cx_ai_open(cfg, app->redis, &ia->ai, err);
+	if (rc != CX_OK) {
+		free(ia);
+		return rc;
+	}
+	app->data = ia;
+	return CX_OK;
+}
+
+void
+interview_worker_fini(struct cx_app *app)
+{
+	struct interview_app *ia = app->data;
+
+	if (ia != NULL) {
+		for (size_t i = 0; i < DOC_CACHE_SLOTS; i++)
+			json_object_put(ia->cache[i].doc);
+		cx_ai_free(ia->ai);
+		free(ia);
+	}
+	app->data = NULL;
+}
+
+const char *
+session_status(json_object *doc)
+{
+	const char *s = cx_json_str(doc, "status");
+
+	return s != NULL ? s : "";
+}
+
+int
+session_is(json_object *doc, const char *status)
+{
+	return strcmp(session_status(doc), status) == 0;
+}
+
+json_object *
+session_questions(json_object *doc)
+{
+	json_object *q = json_object_object_get(doc, "questions");
+
+	return json_object_is_type(q, json_type_array) ? q : NULL;
+}
+
+static int64_t
+get_int(json_object *obj, const char *field, int64_t def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, field, &v) || !json_object_is_type(v, json_type_int))
+		return def;
+	return json_object_get_int64(v);
+}
+
+int
+session_current(json_object *doc)
+{
+	return (int)get_int(doc, "current", -1);
+}
+
+json_object *
+session_find_answer(json_object *doc, const char *question_id)
+{
+	json_object *answers = json_object_object_get(doc, "answers");
+	size_t i, n = json_object_is_type(answers, json_type_array) ?
+	    json_object_array_length(answers) : 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(answers, i);
+		const char *qid = cx_json_str(a, "question_id");
+
+		if (qid != NULL && strcmp(qid, question_id) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static int64_t
+time_field(json_object *doc, const char *field)
+{
+	const char *text = cx_json_str(doc, field);
+	int64_t ms;
+
+	if (text == NULL || cx_time_parse_ms(text, &ms) != 0)
+		return -1;
+	return ms;
+}
+
+void
+session_time(json_object *doc, int64_t now_ms, struct session_time *t)
+{
+	int64_t started = time_field(doc, "started_at"), end;
+
+	memset(t, 0, sizeof(*t));
+	t->duration_ms = get_int(doc, "duration_minutes", 0) * 60000;
+	t->paused_ms = get_int(doc, "paused_ms", 0);
+	t->remaining_ms = t->duration_ms;
+	if (started < 0)
+		return;
+	t->started = 1;
+	t->running = session_is(doc, "active");
+	if ((end = time_field(doc, "completed_at")) < 0 &&
+	    (end = time_field(doc, "paused_at")) < 0)
+		end = now_ms;
+	if (session_is(doc, "paused") && time_field(doc, "paused_at") >= 0)
+		t->paused_ms += now_ms - time_field(doc, "paused_at");
+	t->elapsed_ms = end - started - get_int(doc, "paused_ms", 0);
+	if (t->elapsed_ms < 0)
+		t->elapsed_ms = 0;
+	if (t->elapsed_ms > t->duration_ms)
+		t->elapsed_ms = t->duration_ms;
+	t->remaining_ms = t->duration_ms - t->elapsed_ms;
+}
+
+json_object *
+session_time_json(const struct session_time *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "duration_seconds", json_object_new_int64(t->duration_ms / 1000));
+	json_object_object_add(o, "elapsed_seconds", json_object_new_int64(t->elapsed_ms / 1000));
+	json_object_object_add(o, "remaining_seconds",
+	    json_object_new_int64((t->remaining_ms + 999) / 1000));
+	json_object_object_add(o, "paused_seconds", json_object_new_int64(t->paused_ms / 1000));
+	json_object_object_add(o, "running", json_object_new_boolean(t->running));
+	return o;
+}
+
+json_object *
+session_progress_json(json_object *doc)
+{
+	json_object *qs = session_questions(doc), *o = json_object_new_object();
+	json_object *answers = json_object_object_get(doc, "answers");
+	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0, asked = 0;
+	int cur = session_current(doc);
+
+	for (i = 0; i < n; i++)
+		if (cx_json_str(json_object_array_get_idx(qs, i), "asked_at") != NULL)
+			asked++;
+	json_object_object_add(o, "asked", json_object_new_int((int)asked));
+	json_object_object_add(o, "answered", json_object_new_int(
+	    json_object_is_type(answers, json_type_array) ?
+	    (int)json_object_array_length(answers) : 0));
+	json_object_object_add(o, "total", json_object_new_int((int)get_int(doc,
+	    "question_count", (int64_t)n)));
+	json_object_object_add(o, "current_question_id",
+	    cur >= 0 && (size_t)cur < n && session_is(doc, "active") ?
+	    json_object_new_string(cx_json_str(json_object_array_get_idx(qs, (size_t)cur), "id")) :
+	    NULL);
+	return o;
+}
+
+static void
+copy_field(json_object *to, json_object *from, const char *field)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(from, field, &v);
+	json_object_object_add(to, field, json_object_get(v));
+}
+
+static void
+copy_fields(json_object *to, json_object *from, const char *const *fields)
+{
+	for (; *fields != NULL; fields++)
+		copy_field(to, from, *fields);
+}
+
+json_object *
+question_view(json_object *q, int index, int total, int with_key_points)
+{
+	static const char *const always[] = { "id", "type", "content", "area", "competency",
+		"time_minutes", "asked_at", "level_note", NULL };
+	static const char *const staff[] = { "key_points", "matched_skills", "skills", "level",
+		NULL };
+	json_object *o = json_object_new_object(), *v;
+
+	copy_fields(o, q, always);
+	json_object_object_add(o, "index", json_object_new_int(index));
+	if (total > 0)
+		json_object_object_add(o, "total", json_object_new_int(total));
+	json_object_object_add(o, "is_follow_up", json_object_new_boolean(
+	    json_object_object_get_ex(q, "is_follow_up", &v) && json_object_get_boolean(v)));
+	copy_field(o, q, "parent_id");
+	copy_field(o, q, "gap");
+	if (with_key_points)
+		copy_fields(o, q, staff);
+	return o;
+}
+
+static int
+finished(json_object *doc)
+{
+	return session_is(doc, "completed") || session_is(doc, "terminated");
+}
+
+static json_object *
+zero_strikes(void)
+{
+	json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; i < CX_AC_NKINDS; i++)
+		json_object_object_add(o, cx_ac_kind_name((enum cx_ac_kind)i), json_object_new_int(0));
+	return o;
+}
+
+/* Strikes of each kind that end an interview (enum cx_ac_kind order; 0 = no own limit). */
+static json_object *
+limits_json(const struct cx_ac_policy *pol)
+{
+	json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; i < CX_AC_NKINDS; i++)
+		json_object_object_add(o, cx_ac_kind_name((enum cx_ac_kind)i), json_object_new_int(pol->limit[i]));
+	return o;
+}
+
+static json_object *
+anti_cheat_view(const struct session *s)
+{
+	json_object *st = json_object_object_get(s->doc, "anti_cheat"), *o = json_object_new_object();
+	int live = session_is(s->doc, "active") || session_is(s->doc, "paused");
+
+	json_object_object_add(o, "violations", json_object_new_int64(get_int(st, "violations", 0)));
+	json_object_object_add(o, "threshold", json_object_new_int(s->ia->ac.total_limit));
+	json_object_object_add(o, "limits", limits_json(&s->ia->ac));
+	if (json_object_object_get(st, "strikes") != NULL)
+		copy_field(o, st, "strikes");
+	else
+		json_object_object_add(o, "strikes", zero_strikes());
+	json_object_object_add(o, "last_seq", json_object_new_int64(get_int(st, "last_seq", 0)));
+	json_object_object_add(o, "nonce", s->owner && live && cx_json_str(st, "nonce") != NULL ?
+	    json_object_new_string(cx_json_str(st, "nonce")) : NULL);
+	return o;
+}
+
+json_object *
+session_view(const struct session *s, int list_form)
+{
+	static const char *const plain[] = { "id", "session_id", "candidate_id", "recruiter_id",
+		"type", "mode", "status", "job_title", "experience_level", "resume_id",
+		"question_count", "duration_minutes", "focus_areas", "provider", "result",
+		"precheck_result", "created_at", "updated_at", "started_at", "paused_at",
+		"completed_at", "completed_reason", "terminated_reason", NULL };
+	json_object *doc = s->doc, *o = json_object_new_object(), *qs, *out_q;
+	struct session_time t;
+	const char *resume = cx_json_str(doc, "resume_text");
+	size_t i, n;
+	int reveal = s->staff || finished(doc);
+
+	copy_fields(o, doc, plain);
+	json_object_object_add(o, "has_resume",
+	    json_object_new_boolean(resume != NULL && *resume != '\0'));
+	json_object_object_add(o, "progress", session_progress_json(doc));
+	session_time(doc, s->now_ms, &t);
+	json_object_object_add(o, "time", session_time_json(&t));
+	if (list_form)
+		return o;
+	copy_field(o, doc, "job_description");
+	copy_field(o, doc, "focus_areas");
+	qs = session_questions(doc);
+	out_q = json_object_new_array();
+	n = qs != NULL ? json_object_array_length(qs) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *q = json_object_array_get_idx(qs, i), *v;
+		const char *id = cx_json_str(q, "id");
+
+		if (!reveal && cx_json_str(q, "asked_at") == NULL)
+			continue;
+		v = question_view(q, (int)i + 1, 0, reveal);
+		json_object_object_add(v, "answered", json_object_new_boolean(
+		    id != NULL && session_find_answer(doc, id) != NULL));
+		json_object_array_add(out_q, v);
+	}
+	json_object_object_add(o, "questions", out_q);
+	copy_field(o, doc, "answers");
+	json_object_object_add(o, "anti_cheat", anti_cheat_view(s));
+	copy_field(o, doc, "anti_cheat_log");
+	return o;
+}
+
+static int
+caller_is_staff(const struct cx_request *req)
+{
+	const char *role = req->claims.role;
+
+	return cx_role_has_permission(role, "read_candidates") ||
+	    (role != NULL && strcmp(role, "admin") == 0);
+}
+
+static int
+load_doc(struct cx_request *req, const char *id, json_object **out, struct cx_error *err)
+{
+	struct cx_filter *f = cx_filter_eq_str(cx_filter_new(), "id", id);
+	int rc = cx_store_find_one(req->app->store, SESSIONS, f, out, err);
+
+	cx_filter_free(f);
+	if (rc == CX_ENOTFOUND) {
+		cx_error_clear(err);
+		return cx_error_set(err, CX_ENOTFOUND, "Interview session not found");
+	}
+	return rc;
+}
+
+/* The per-worker document cache. Parsing a session of twenty answered questions costs
+ * more than the rest of a read; asking the store whether the revision this worker holds
+ * is still current costs far less. Every writer bumps "rev" (session_save), so a current
+ * revision means the same document. A document leaves the cache while a request uses it,
+ * and comes back only if it still matches the store. */
+static struct cached_doc *
+cache_find(struct interview_app *ia, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < DOC_CACHE_SLOTS; i++)
+		if (ia->cache[i].doc != NULL && strcmp(ia->cache[i].id, id) == 0)
+			return &ia->cache[i];
+	return NULL;
+}
+
+static json_object *
+cache_take(struct cx_request *req, struct interview_app *ia, const char *id)
+{
+	struct cached_doc *c = cache_find(ia, id);
+	struct cx_filter *f;
+	json_object *doc;
+	int64_t n = 0;
+	int rc;
+
+	if (c == NULL)
+		return NULL;
+	doc = c->doc;
+	c->doc = NULL;
+	f = cx_filter_eq_int(cx_filter_eq_str(cx_filter_new(), "id", id), "rev", c->rev);
+	rc = cx_store_count(req->app->store, SESSIONS, f, &n, NULL);
+	cx_filter_free(f);
+	if (rc == CX_OK && n == 1)
+		return doc;
+	json_object_put(doc);
+	return NULL;
+}
+
+static void
+cache_put(struct interview_app *ia, json_object *doc)
+{
+	const char *id = cx_json_str(doc, "id");
+	struct cached_doc *c;
+	size_t i;
+
+	if (id == NULL || strlen(id) >= sizeof(c->id)) {
+		json_object_put(doc);
+		return;
+	}
+	if ((c = cache_find(ia, id)) == NULL) {
+		c = &ia->cache[0];
+		for (i = 0; i < DOC_CACHE_SLOTS; i++) {
+			if (ia->cache[i].doc == NULL) {
+				c = &ia->cache[i];
+				break;
+			}
+			if (ia->cache[i].used < c->used)
+				c = &ia->cache[i];
+		}
+	}
+	json_object_put(c->doc);
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->rev = get_int(doc, "rev", 0);
+	c->doc = doc;
+	c->used = ++ia->tick;
+}
+
+int
+session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_error *err)
+{
+	const char *id = cx_http_param(req, "id");
+	const char *cand;
+	struct session_time t;
+	int rc, attempt;
+
+	memset(s, 0, sizeof(*s));
+	if (id == NULL || !cx_oid_valid(id))
+		return cx_error_field(err, "id", "must be a 24-character hexadecimal session id");
+	for (attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
+		json_object_put(s->doc);
+		s->doc = attempt == 0 ? cache_take(req, req->app->data, id) : NULL;
+		if (s->doc == NULL && (rc = load_doc(req, id, &s->doc, err)) != CX_OK)
+			return rc;
+		s->clean = 1;
+		s->cache_owner = req->app->data;
+		cand = cx_json_str(s->doc, "candidate_id");
+		s->owner = cand != NULL &&
+		    strcmp(cand, req->claims.sub) == 0;
+		s->staff = !s->owner && caller_is_staff(req);
+		s->now_ms = cx_time_now_ms();
+		s->ia = req->app->data;
+		if (!s->owner && !(staff_ok && s->staff)) {
+			session_free(s);
+			if (caller_is_staff(req))
+				return cx_error_set(err, CX_EFORBIDDEN,
+				    "Only the candidate can take part in their interview");
+			return cx_error_set(err, CX_ENOTFOUND, "Interview session not found");
+		}
+		session_time(s->doc, s->now_ms, &t);
+		if (!t.running || t.remaining_ms > 0)
+			return CX_OK;
+		/* Time ran out while nobody was looking: finish it now, once. */
+		rc = session_finish(req, s, "completed", "time_up", NULL, err);
+		if (rc == CX_OK)
+			session_publish_complete(req, s);
+		if (rc != CX_ECONFLICT)
+			return rc == CX_OK ? CX_OK : (session_free(s), rc);
+		cx_error_clear(err);
+	}
+	session_free(s);
+	return cx_error_set(err, CX_ECONFLICT,
+	    "The session is changing too quickly; try again");
+}
+
+void
+session_free(struct session *s)
+{
+	if (s->doc != NULL && s->clean && s->cache_owner != NULL)
+		cache_put(s->cache_owner, s->doc);
+	else
+		json_object_put(s->doc);
+	s->doc = NULL;
+	s->clean = 0;
+}
+
+void
+session_touch(struct session *s)
+{
+	s->clean = 0;
+}
+
+int
+session_save(struct cx_request *req, struct session *s, const char *const *fields,
+    struct cx_error *err)
+{
+	int64_t rev = get_int(s->doc, "rev", 0);
+	struct cx_filter *f;
+	char now[CX_TIME_LEN];
+	int rc;
+
+	(void)fields;
+	s->clean = 0;
+	cx_time_format_ms(s->now_ms, now);
+	json_object_object_add(s->doc, "rev", json_object_new_int64(rev + 1));
+	json_object_object_add(s->doc, "updated_at", json_object_new_string(now));
+	f = cx_filter_eq_int(cx_filter_new(), "rev", rev);
+	rc = cx_store_replace_one(req->app->store, SESSIONS, f, s->doc, err);
+	cx_filter_free(f);
+	if (rc == CX_ENOTFOUND) {
+		cx_error_clear(err);
+		return cx_error_set(err, CX_ECONFLICT,
+		    "The session was changed by another request; try again");
+	}
+	if (rc != CX_OK)
+		return rc;
+	s->clean = 1;
+	state_refresh(req, s->doc, s->now_ms);
+	return CX_OK;
+}
+
+/* The AI's feedback of each question in plan order (null when unanswered). */
+static json_object *
+feedbacks_of(json_object *doc)
+{
+	json_object *qs = session_questions(doc), *out = json_object_new_array();
+	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0;
+
+	for (i = 0; i < n; i++) {
+		const char *id = cx_json_str(json_object_array_get_idx(qs, i), "id");
+		json_object *a = id != NULL ? session_find_answer(doc, id) : NULL;
+
+		json_object_array_add(out, json_object_get(json_object_object_get(a,
+		    "ai_feedback")));
+	}
+	return out;
+}
+
+int
+session_finish(struct cx_request *req, struct session *s, const char *status,
+    const char *reason, const char *const *extra, struct cx_error *err)
+{
+	static const char *const own[] = { "status", "result", "completed_at",
+		"completed_reason", "terminated_reason", "paused_at", "paused_ms", NULL };
+	const char *fields[16];
+	struct interview_app *ia = req->app->data;
+	json_object *qs = session_questions(s->doc), *fb, *result = NULL, *empty = NULL;
+	char now[CX_TIME_LEN];
+	int64_t paused_at = time_field(s->doc, "paused_at");
+	size_t n = 0, i;
+	int rc;
+
+	session_touch(s);
+	for (i = 0; own[i] != NULL; i++)
+		fields[n++] = own[i];
+	for (i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
+		fields[n++] = extra[i];
+	fields[n] = NULL;
+	fb = feedbacks_of(s->doc);
+	if (qs == NULL)
+		qs = empty = json_object_new_array();
+	rc = cx_ai_summarize(ia->ai, qs, fb, &result, err);
+	json_object_put(fb);
+	json_object_put(empty);
+	if (rc != CX_OK)
+		return rc;
+	cx_time_format_ms(s->now_ms, now);
+	if (paused_at >= 0)
+		json_object_object_add(s->doc, "paused_ms", json_object_new_int64(
+		    get_int(s->doc, "paused_ms", 0) + (s->now_ms - paused_at)));
+	json_object_object_add(s->doc, "paused_at", NULL);
+	json_object_object_add(s->doc, "status", json_object_new_string(status));
+	json_object_object_add(s->doc, "result", result);
+	json_object_object_add(s->doc, "completed_at", json_object_new_string(now));
+	if (strcmp(status, "terminated") == 0) {
+		json_object_object_add(s->doc, "completed_reason", json_object_new_string("terminated"));
+		json_object_object_add(s->doc, "terminated_reason", json_object_new_string(reason));
+	} else {
+		json_object_object_add(s->doc, "completed_reason", json_object_new_string(reason));
+		json_object_object_add(s->doc, "terminated_reason", NULL);
+	}
+	return session_save(req, s, fields, err);
+}
+
+void
+session_publish_complete(struct cx_request *req, struct session *s)
+{
+	json_object *data = json_object_new_object();
+	const char *reason = cx_json_str(s->doc, "terminated_reason");
+
+	if (reason == NULL)
+		reason = cx_json_str(s->doc, "completed_reason");
+	json_object_object_add(data, "status", json_object_new_string(session_status(s->doc)));
+	json_object_object_add(data, "reason", reason != NULL ? json_object_new_string(reason) :
+	    NULL);
+	json_object_object_add(data, "result", json_object_get(json_object_object_get(s->doc,
+	    "result")));
+	state_publish(req, cx_json_str(s->doc, "id"), "complete", data);
+}

@@ -1,0 +1,375 @@
+/* Integration: the clock and the Redis side of an interview through nginx: the time-out
+ * (active time = now - started_at - paused time), pause and resume, the state hash
+ * interview:{id}:state, the results cache cache:interview:{id}:results and the events
+ * published on interview:{id}:events. The stored session is edited in the stack's SQLite
+ * file to move time, as test_auth_api.c does to deactivate a user. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cx_time.h"
+#include "interview_it.h"
+
+TestSuite(timeout, .init = it_setup, .timeout = 60);
+TestSuite(redis, .init = it_setup, .timeout = 60);
+
+/* A concrete answer. */
+#define GOOD "First I would measure the latency with a profiler, then add an index to " \
+	"the database and a cache in front of it, because that reduces the load. For " \
+	"example we cut the p99 latency from 800 ms to 120 ms that way."
+
+static json_object *
+data_of(const struct http_response *r)
+{
+	return http_json_path(r, "data");
+}
+
+/* ---- time-out and pause -------------------------------------------------------- */
+
+#define MIN_MS (60 * 1000)
+
+Test(timeout, the_first_answer_after_the_time_is_up_finalizes)
+{
+	struct it_user u;
+	char id[32], *nonce, q[16];
+	struct http_response *r;
+	json_object *s, *d;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, "\"duration_minutes\":5", id);
+	nonce = iv_start(&u, id);
+	d = iv_answer_current(&u, id, GOOD);
+	json_object_put(d);
+	iv_current(&u, id, q);
+
+	iv_db_shift(id, "$.started_at", 6 * MIN_MS);
+	r = iv_answer(u.access, id, q, GOOD, "text");
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+
+	s = iv_get(u.access, id);
+	cr_expect_str_eq(iv_str(s, "status"), "completed");
+	it_assert_timestamp(iv_str(s, "completed_at"), "completed_at");
+	cr_expect(!iv_is_null(s, "result"), "time up without a result");
+	cr_expect_eq(json_object_array_length(iv_arr(s, "answers")), 1,
+	    "the late answer was stored");
+	cr_expect_eq(iv_int(s, "time.remaining_seconds"), 0);
+	json_object_put(s);
+	r = iv_call("GET", u.access, id, "next-question", NULL);
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	r = iv_call("GET", u.access, id, "summary", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	free(nonce);
+	it_user_free(&u);
+}
+
+Test(timeout, paused_time_does_not_count)
+{
+	struct it_user u;
+	char id[32], *nonce, q[16], *v;
+	struct http_response *r;
+	json_object *s, *d;
+	redisContext *rc;
+	long long deadline;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, "\"duration_minutes\":5", id);
+	nonce = iv_start(&u, id);
+	r = iv_call("POST", u.access, id, "pause", NULL);
+	it_assert_success(r, 200);
+	cr_expect_str_eq(iv_str(data_of(r), "status"), "paused");
+	it_assert_timestamp(iv_str(data_of(r), "paused_at"), "paused_at");
+	http_response_free(r);
+
+	/* six minutes ago it started and was paused at once: no active time has passed */
+	iv_db_shift(id, "$.started_at", 6 * MIN_MS);
+	iv_db_shift(id, "$.paused_at", 6 * MIN_MS);
+	s = iv_get(u.access, id);
+	cr_expect_lt(iv_int(s, "time.elapsed_seconds"), 60, "%s",
+	    json_object_to_json_string(s));
+	cr_expect_gt(iv_int(s, "time.remaining_seconds"), 240);
+	cr_expect_geq(iv_int(s, "time.paused_seconds"), 355);
+	json_object_put(s);
+
+	r = iv_call("POST", u.access, id, "resume", NULL);
+	it_assert_success(r, 200);
+	cr_expect_str_eq(iv_str(data_of(r), "status"), "active");
+	cr_expect(iv_is_null(data_of(r), "paused_at"));
+	cr_expect_geq(iv_int(data_of(r), "time.paused_seconds"), 355);
+	cr_expect_gt(iv_int(data_of(r), "time.remaining_seconds"), 240);
+	http_response_free(r);
+	v = iv_db_get(id, "$.paused_ms");
+	cr_expect(v != NULL && strtoll(v, NULL, 10) >= 355000, "stored paused_ms %s",
+	    v ? v : "(null)");
+	free(v);
+
+	/* the Redis deadline is now + remaining */
+	rc = it_redis();
+	v = iv_state_field(rc, id, "deadline");
+	deadline = v ? strtoll(v, NULL, 10) : 0;
+	cr_expect(deadline > (long long)time(NULL) + 230 &&
+	    deadline <= (long long)time(NULL) + 300 + 5, "deadline %s", v ? v : "(none)");
+	free(v);
+	redisFree(rc);
+
+	d = iv_answer_current(&u, id, GOOD);
+	snprintf(q, sizeof(q), "%s", iv_str(d, "next_question_id"));
+	json_object_put(d);
+
+	/* five and a half more minutes of active time: the time is up */
+	iv_db_shift(id, "$.started_at", 5 * MIN_MS + 30 * 1000);
+	r = iv_answer(u.access, id, q, GOOD, "text");
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	iv_expect_status(u.access, id, "completed");
+	free(nonce);
+	it_user_free(&u);
+}
+
+Test(timeout, pause_and_resume_are_refused_out_of_turn)
+{
+	struct it_user u;
+	char id[32], *nonce;
+	struct http_response *r;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	r = iv_call("POST", u.access, id, "resume", NULL);
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	r = iv_call("POST", u.access, id, "pause", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	r = iv_call("POST", u.access, id, "pause", NULL);
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	r = iv_call("GET", u.access, id, "next-question", NULL);
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	r = iv_answer(u.access, id, "q1", GOOD, "text");
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	r = iv_call("POST", u.access, id, "resume", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	/* the same question is still current after the pause */
+	{
+		char q[16];
+
+		iv_current(&u, id, q);
+		cr_expect_str_eq(q, "q1");
+	}
+	free(nonce);
+	it_user_free(&u);
+}
+
+/* ---- Redis: state hash, results cache, published events -------------------------- */
+
+Test(redis, the_state_hash_follows_the_session)
+{
+	struct it_user u;
+	char id[32], *nonce, *key, *v;
+	redisContext *rc;
+	json_object *d;
+	struct http_response *r;
+	long long ttl, remaining, deadline;
+	int64_t when;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	rc = it_redis();
+	key = it_fmt("interview:%s:state", id);
+
+	v = iv_state_field(rc, id, "status");
+	cr_expect_str_eq(v ? v : "(none)", "active");
+	free(v);
+	v = iv_state_field(rc, id, "current_question");
+	cr_expect_str_eq(v ? v : "(none)", "q1");
+	free(v);
+	v = iv_state_field(rc, id, "time_remaining");
+	remaining = v ? strtoll(v, NULL, 10) : -1;
+	cr_expect(remaining > 1700 && remaining <= 1800, "time_remaining %s", v ? v : "(none)");
+	free(v);
+	v = iv_state_field(rc, id, "last_activity");
+	cr_expect(v != NULL && cx_time_parse_ms(v, &when) == 0, "last_activity %s",
+	    v ? v : "(none)");
+	free(v);
+	v = iv_state_field(rc, id, "deadline");
+	deadline = v ? strtoll(v, NULL, 10) : 0;
+	cr_expect(deadline > (long long)time(NULL) + 1700 &&
+	    deadline <= (long long)time(NULL) + 1805, "deadline %s", v ? v : "(none)");
+	free(v);
+	ttl = it_redis_ttl(rc, key);
+	cr_expect(ttl > 86400 && ttl <= 86400 + 1800 + 5, "TTL %lld", ttl);
+
+	d = iv_answer_current(&u, id, GOOD);
+	v = iv_state_field(rc, id, "current_question");
+	cr_expect_str_eq(v ? v : "(none)", iv_str(d, "next_question_id"));
+	free(v);
+	json_object_put(d);
+
+	r = iv_call("POST", u.access, id, "pause", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	v = iv_state_field(rc, id, "status");
+	cr_expect_str_eq(v ? v : "(none)", "paused");
+	free(v);
+	v = iv_state_field(rc, id, "deadline");
+	cr_expect_str_eq(v ? v : "(none)", "", "no deadline while paused");
+	free(v);
+
+	r = iv_call("POST", u.access, id, "resume", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	v = iv_state_field(rc, id, "status");
+	cr_expect_str_eq(v ? v : "(none)", "active");
+	free(v);
+	v = iv_state_field(rc, id, "deadline");
+	cr_expect(v != NULL && strtoll(v, NULL, 10) > (long long)time(NULL), "deadline %s",
+	    v ? v : "(none)");
+	free(v);
+
+	r = iv_call("POST", u.access, id, "finalize", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	/* deleted, or kept with the final status for at most a day */
+	v = iv_state_field(rc, id, "status");
+	if (v != NULL) {
+		cr_expect_str_eq(v, "completed");
+		ttl = it_redis_ttl(rc, key);
+		cr_expect(ttl > 0 && ttl <= 86400, "TTL after the end %lld", ttl);
+	}
+	free(v);
+	free(key);
+	redisFree(rc);
+	free(nonce);
+	it_user_free(&u);
+}
+
+Test(redis, the_summary_is_cached_for_a_day)
+{
+	struct it_user u;
+	char id[32], *nonce, *key;
+	redisContext *rc;
+	redisReply *rep;
+	struct http_response *r;
+	json_object *cached;
+	double score;
+	long long ttl;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	rc = it_redis();
+	key = it_fmt("cache:interview:%s:results", id);
+
+	r = iv_call("GET", u.access, id, "summary", NULL);
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	cr_expect_eq(it_redis_count(rc, key), 0, "a summary of a running interview was cached");
+
+	r = iv_call("POST", u.access, id, "finalize", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	for (int round = 0; round < 2; round++) {
+		r = iv_call("GET", u.access, id, "summary", NULL);
+		it_assert_success(r, 200);
+		score = json_object_get_double(http_json_at(data_of(r), "result.total_score"));
+		http_response_free(r);
+		rep = redisCommand(rc, "GET %s", key);
+		cr_assert(rep != NULL && rep->type == REDIS_REPLY_STRING,
+		    "no %s after GET summary (round %d)", key, round);
+		cached = json_tokener_parse(rep->str);
+		cr_expect_not_null(cached, "the cached summary is not JSON: %s", rep->str);
+		if (cached != NULL) {
+			cr_expect_str_eq(iv_str(cached, "session_id"), id);
+			cr_expect(json_object_get_double(http_json_at(cached,
+			    "result.total_score")) == score, "cached score differs");
+		}
+		json_object_put(cached);
+		freeReplyObject(rep);
+		ttl = it_redis_ttl(rc, key);
+		cr_expect(ttl > 86400 - 60 && ttl <= 86400, "TTL %lld", ttl);
+		/* the next round: without the cache the summary is built again and cached */
+		it_redis_delete(rc, key, NULL);
+	}
+	free(key);
+	redisFree(rc);
+	free(nonce);
+	it_user_free(&u);
+}
+
+Test(redis, actions_publish_their_events)
+{
+	struct it_user u;
+	char id[32], *nonce;
+	redisContext *sub;
+	json_object *msgs, *d;
+	struct http_response *r;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+
+	/* precheck: the first question */
+	sub = iv_subscribe(id);
+	nonce = iv_start(&u, id);
+	msgs = iv_messages(sub, (const char *const[]){ "question", NULL }, 3000);
+	redisFree(sub);
+	cr_expect_geq(iv_count_type(msgs, "question"), 1, "precheck published %s",
+	    json_object_to_json_string(msgs));
+	iv_assert_messages(msgs, id);
+	for (size_t i = 0; i < json_object_array_length(msgs); i++) {
+		json_object *m = json_object_array_get_idx(msgs, i);
+
+		if (strcmp(iv_str(m, "type"), "question") == 0)
+			cr_expect(strstr(json_object_to_json_string(m), "key_points") == NULL,
+			    "a published question carries its key points");
+	}
+	json_object_put(msgs);
+
+	/* answer: the feedback and the next question */
+	sub = iv_subscribe(id);
+	d = iv_answer_current(&u, id, GOOD);
+	json_object_put(d);
+	msgs = iv_messages(sub, (const char *const[]){ "feedback", "question", NULL }, 3000);
+	redisFree(sub);
+	cr_expect_geq(iv_count_type(msgs, "feedback"), 1, "answer published %s",
+	    json_object_to_json_string(msgs));
+	cr_expect_geq(iv_count_type(msgs, "question"), 1, "answer published %s",
+	    json_object_to_json_string(msgs));
+	iv_assert_messages(msgs, id);
+	json_object_put(msgs);
+
+	/* finalize: complete */
+	sub = iv_subscribe(id);
+	r = iv_call("POST", u.access, id, "finalize", NULL);
+	it_assert_success(r, 200);
+	http_response_free(r);
+	msgs = iv_messages(sub, (const char *const[]){ "complete", NULL }, 3000);
+	redisFree(sub);
+	cr_expect_eq(iv_count_type(msgs, "complete"), 1, "finalize published %s",
+	    json_object_to_json_string(msgs));
+	iv_assert_messages(msgs, id);
+	json_object_put(msgs);
+
+	/* a refused action publishes nothing */
+	sub = iv_subscribe(id);
+	r = iv_call("POST", u.access, id, "finalize", NULL);
+	it_assert_error(r, 409, "INVALID_STATE");
+	http_response_free(r);
+	msgs = iv_messages(sub, NULL, 500);
+	redisFree(sub);
+	cr_expect_eq(json_object_array_length(msgs), 0, "a refused finalize published %s",
+	    json_object_to_json_string(msgs));
+	json_object_put(msgs);
+	free(nonce);
+	it_user_free(&u);
+}
