@@ -68,7 +68,21 @@ ai_words_free(struct words *w)
 	free(w->stem);
 	free(w->r);
 	free(w->s);
+	free(w->sorted);
 	memset(w, 0, sizeof(*w));
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* 1 when stem is one of the words of a text that has a sorted index. */
+static int
+has_stem(const struct words *w, const char *stem)
+{
+	return bsearch(&stem, w->sorted, w->n, sizeof(*w->sorted), cmp_str) != NULL;
 }
 
 int
@@ -108,29 +122,75 @@ ai_words_init(struct words *w, const char *text, size_t max)
 		stem_inplace((char *)w->s[i]);
 	}
 	w->n = n;
+	/* Texts are searched for hundreds of phrases (every skill alias, every keyword):
+	 * a phrase whose first word is not in the text is ruled out by a binary search. */
+	if (n >= 8 && (w->sorted = malloc(n * sizeof(*w->sorted))) != NULL) {
+		memcpy(w->sorted, w->s, n * sizeof(*w->sorted));
+		qsort(w->sorted, n, sizeof(*w->sorted), cmp_str);
+	}
 	return 0;
+}
+
+/* Phrases are tokenized once per process: they come from the bank, the skill taxonomy and
+ * the rubric's own lists, a few thousand strings that never change. Keyed by content, so
+ * a phrase from elsewhere is merely tokenized again when the table is full. */
+#define PHRASE_SLOTS 8192
+static struct phrase_slot {
+	char *text;
+	struct words w;
+} phrase_table[PHRASE_SLOTS];
+static size_t phrase_used;
+
+static const struct words *
+phrase_words(const char *phrase, struct words *tmp)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *c;
+	size_t i;
+
+	for (c = (const unsigned char *)phrase; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	for (i = (size_t)(h % PHRASE_SLOTS);; i = (i + 1) % PHRASE_SLOTS) {
+		struct phrase_slot *slot = &phrase_table[i];
+
+		if (slot->text != NULL && strcmp(slot->text, phrase) == 0)
+			return &slot->w;
+		if (slot->text != NULL)
+			continue;
+		if (phrase_used < PHRASE_SLOTS / 2 && (slot->text = strdup(phrase)) != NULL) {
+			if (ai_words_init(&slot->w, phrase, 256) == 0) {
+				phrase_used++;
+				return &slot->w;
+			}
+			free(slot->text);
+			slot->text = NULL;
+		}
+		break;
+	}
+	return ai_words_init(tmp, phrase, 256) == 0 ? tmp : NULL;
 }
 
 /* How often phrase occurs in text as whole words (stems compared); at most `limit`. */
 static size_t
 phrase_count(const struct words *text, const char *phrase, size_t limit)
 {
-	struct words p;
+	struct words tmp = { 0 };
+	const struct words *p;
 	size_t i, j, count = 0;
 
-	if (text->n == 0 || ai_words_init(&p, phrase, 256) != 0)
+	if (text->n == 0 || (p = phrase_words(phrase, &tmp)) == NULL)
 		return 0;
-	if (p.n == 0 || p.n > text->n)
+	if (p->n == 0 || p->n > text->n || (text->sorted != NULL && !has_stem(text, p->s[0])))
 		goto out;
-	for (i = 0; i + p.n <= text->n && count < limit; i++) {
-		for (j = 0; j < p.n; j++)
-			if (strcmp(text->s[i + j], p.s[j]) != 0)
+	for (i = 0; i + p->n <= text->n && count < limit; i++) {
+		for (j = 0; j < p->n; j++)
+			if (strcmp(text->s[i + j], p->s[j]) != 0)
 				break;
-		if (j == p.n)
+		if (j == p->n)
 			count++;
 	}
 out:
-	ai_words_free(&p);
+	ai_words_free(&tmp);
 	return count;
 }
 

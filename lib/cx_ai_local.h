@@ -52,6 +52,7 @@ struct words {
 	char *raw, *stem;
 	const char **r, **s;
 	size_t n;
+	const char **sorted;   /* the stems in strcmp order (texts of 8+ words), or NULL */
 };
 
 double ai_trunc0(double v);
