@@ -108,7 +108,7 @@ static const struct opt opts[] = {
 	  "Gemini API base URL" },
 	{ "GEMINI_MODEL", OPT_STRING, F(gemini_model), "gemini-1.5-flash", NULL, 0, 0, NULL, 0,
 	  "Gemini model name" },
-	{ "AI_TIMEOUT_SECONDS", OPT_INT, F(ai_timeout_seconds), "30", NULL, 1, 300, NULL, 0,
+	{ "AI_TIMEOUT_SECONDS", OPT_INT, F(ai_timeout_seconds), "15", NULL, 1, 50, NULL, 0,
 	  "Longest a remote AI call may take (per attempt) before falling back to local" },
 	{ "AI_CONNECT_TIMEOUT_SECONDS", OPT_INT, F(ai_connect_timeout_seconds), "5", NULL, 1, 60,
 	  NULL, 0, "Longest the connection to a remote AI provider may take" },
@@ -551,6 +551,13 @@ derive(struct cx_config *cfg, const char *mongodb_url, struct cx_error *err)
 		return bad(err, "OPENAI_API_KEY", "must be set when AI_PROVIDER is openai");
 	if (strcmp(cfg->ai_provider, "gemini") == 0 && cfg->gemini_api_key == NULL)
 		return bad(err, "GEMINI_API_KEY", "must be set when AI_PROVIDER is gemini");
+	/* nginx gives a request 60 s (cx-fastcgi.conf); every attempt of a remote AI call
+	 * must fit in it with the backoff between them, or the candidate gets a 504 while
+	 * the answer is still being scored. */
+	if (cfg->ai_timeout_seconds * (cfg->ai_max_retries + 1) > 50)
+		return bad(err, "AI_TIMEOUT_SECONDS", "%d s x %d attempts (AI_MAX_RETRIES + 1) is "
+		    "more than the 50 s a request may wait for the AI provider",
+		    cfg->ai_timeout_seconds, cfg->ai_max_retries + 1);
 	return CX_OK;
 }
 

@@ -316,6 +316,11 @@ insert_follow_up(struct interview_app *ia, struct session *s, json_object *paren
 			json_object_array_add(nq, fu);
 	}
 	json_object_object_add(s->doc, "questions", nq);
+	/* The feedback names the question that is actually asked next. */
+	json_object_object_add(json_object_object_get(feedback, "follow_up"), "content",
+	    json_object_new_string(cx_json_str(fu, "content")));
+	json_object_object_add(json_object_object_get(feedback, "follow_up"), "question_id",
+	    json_object_new_string(id));
 	return 1;
 }
 
@@ -367,6 +372,8 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 		goto out;
 	if (allow)
 		followed = insert_follow_up(ia, s, q, index, feedback);
+	if (!followed)   /* only a follow-up that is asked is reported as one */
+		json_object_object_add(feedback, "follow_up", NULL);
 	answer = json_object_new_object();
 	json_object_object_add(answer, "question_id", json_object_new_string(a->question_id));
 	json_object_object_add(answer, "content", json_object_new_string(a->content));

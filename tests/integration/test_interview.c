@@ -254,7 +254,14 @@ Test(flow, create_precheck_questions_answers_finalize_summary)
 		cr_expect(iv_bool(d, "follow_up"), "the local interviewer found no gap in a vague "
 		    "technical answer: %s", r->body);
 	if (iv_bool(d, "follow_up")) {
+		char asked[1024];
+
 		cr_expect_str_eq(iv_str(d, "next_question_id"), "q1f");
+		/* the feedback names the follow-up that is asked, word for word */
+		cr_expect_str_eq(iv_str(d, "feedback.follow_up.question_id"), "q1f");
+		cr_expect_str_eq(iv_str(d, "feedback.follow_up.content"),
+		    iv_str(d, "next_question.content"));
+		snprintf(asked, sizeof(asked), "%s", iv_str(d, "next_question.content"));
 		http_response_free(r);
 		r = iv_call("GET", u.access, id, "next-question", NULL);
 		it_assert_success(r, 200);
@@ -265,11 +272,14 @@ Test(flow, create_precheck_questions_answers_finalize_summary)
 		cr_expect(iv_bool(q, "is_follow_up"));
 		cr_expect_str_eq(iv_nz(iv_str_or_null(q, "parent_id")), "q1");
 		cr_expect(iv_str_or_null(q, "gap") != NULL, "a follow-up names its gap");
+		cr_expect_str_eq(iv_str(q, "content"), asked);
 		http_response_free(r);
 		/* a follow-up never gets its own follow-up */
 		r = iv_answer(u.access, id, "q1f", VAGUE, "text");
 		it_assert_success(r, 200);
 		cr_expect(!iv_bool(data_of(r), "follow_up"), "a follow-up got a follow-up");
+		cr_expect(json_object_is_type(http_json_at(data_of(r), "feedback.follow_up"),
+		    json_type_null), "a follow-up that is not asked is not offered: %s", r->body);
 		cr_expect_str_eq(iv_nz(iv_str_or_null(data_of(r), "next_question_id")), "q2");
 	}
 	http_response_free(r);

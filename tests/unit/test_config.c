@@ -26,7 +26,9 @@ static const char *const all_names[] = {
 	"S3_ENDPOINT", "SMTP_SERVER", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
 	"MAIL_FROM", "MAIL_OUTBOX_DIR", "PUBLIC_URL", "ANTI_CHEAT_THRESHOLD",
 	"FACE_DETECTION_ENABLED", "TAB_SWITCH_DETECTION", "CACHE_TTL_SECONDS", "CX_WORKERS",
-	"CX_SOCKET_DIR", "CX_LOG_LEVEL", "CX_MAX_BODY_BYTES",
+	"CX_SOCKET_DIR", "CX_LOG_LEVEL", "CX_MAX_BODY_BYTES", "AI_TIMEOUT_SECONDS",
+	"AI_CONNECT_TIMEOUT_SECONDS", "AI_MAX_RETRIES", "AI_CACHE_TTL_SECONDS",
+	"ANTI_CHEAT_STRIKES", "INTERVIEW_CREATE_RATE_LIMIT",
 };
 
 static char workdir[PATH_MAX];
@@ -420,6 +422,28 @@ Test(config, ai_provider_needs_its_key)
 	cr_assert_eq(cx_config_load(NULL, &cfg, &err), CX_OK, "%s", err.message);
 	cr_expect_str_eq(cfg.ai_provider, "openai");
 	cr_expect_str_eq(cfg.openai_api_key, "sk-test-0123456789");
+	cx_config_free(&cfg);
+}
+
+/* A remote AI call with all its retries must end before nginx gives up on the request. */
+Test(config, ai_attempts_fit_in_a_request)
+{
+	struct cx_config cfg;
+	struct cx_error err = { 0 };
+
+	cr_assert_eq(cx_config_load(NULL, &cfg, &err), CX_OK, "%s", err.message);
+	cr_expect_eq(cfg.ai_timeout_seconds * (cfg.ai_max_retries + 1) <= 50, 1,
+	    "the defaults must fit");
+	cx_config_free(&cfg);
+	setenv("AI_TIMEOUT_SECONDS", "20", 1);
+	setenv("AI_MAX_RETRIES", "2", 1);
+	cr_assert_eq(cx_config_load(NULL, &cfg, &err), CX_EVALIDATION);
+	cr_expect_str_eq(err.field, "AI_TIMEOUT_SECONDS");
+	cr_expect(strstr(err.reason, "3 attempts") != NULL, "reason: %s", err.reason);
+	cx_error_clear(&err);
+	setenv("AI_MAX_RETRIES", "1", 1);
+	cr_assert_eq(cx_config_load(NULL, &cfg, &err), CX_OK, "%s", err.message);
+	cr_expect_eq(cfg.ai_timeout_seconds, 20);
 	cx_config_free(&cfg);
 }
 
