@@ -9,7 +9,8 @@
 #   --ceilings   measure only nginx, bare FastCGI and bcrypt (no cx-auth needed)
 #   --keep       keep the stack folder (logs, nginx config) after the run
 #
-# Environment: BENCH_SECONDS (10) per measurement, BENCH_WARMUP (2) seconds of warm-up per
+# Environment: BENCH_SECONDS (10) per measurement, BENCH_INTERVIEW_POOL (1000) interview
+# sessions of 20 questions prepared for the answer line, BENCH_WARMUP (2) seconds of warm-up per
 # endpoint, BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_LOGIN_CONNECTIONS (8),
 # BENCH_TIMEOUT (10) seconds before wrk counts a request as a timeout,
 # CX_WORKERS (number of cores) for cx-auth and the bare responder alike, BENCH_OUT (a
@@ -46,7 +47,8 @@ for arg in "$@"; do
 	esac
 done
 
-for v in DURATION WARMUP THREADS CONNS LOGIN_CONNS TIMEOUT WORKERS; do
+POOL=${BENCH_INTERVIEW_POOL:-1000}
+for v in DURATION WARMUP THREADS CONNS LOGIN_CONNS TIMEOUT WORKERS POOL; do
 	[[ ${!v} =~ ^[1-9][0-9]{0,3}$ ]] || die "$v must be a whole number from 1 to 9999 (got '${!v}')"
 done
 [ "$WORKERS" -le 64 ] || die "CX_WORKERS must be at most 64"
@@ -129,6 +131,8 @@ export CX_HTTPS_PORT CX_HTTP_PORT CX_LISTEN=127.0.0.1 CX_WORKERS=$WORKERS
 export LOGIN_RATE_LIMIT_IP=${LOGIN_RATE_LIMIT_IP:-100000}
 export LOGIN_RATE_LIMIT_ACCOUNT=${LOGIN_RATE_LIMIT_ACCOUNT:-1000}
 export REGISTER_RATE_LIMIT_IP=${REGISTER_RATE_LIMIT_IP:-100000}
+# The answer line needs thousands of interview sessions of one candidate.
+export INTERVIEW_CREATE_RATE_LIMIT=${INTERVIEW_CREATE_RATE_LIMIT:-100000}
 BASE=http://127.0.0.1:$CX_HTTP_PORT
 
 say "starting a release stack in $STACK (http port $CX_HTTP_PORT, $WORKERS workers)"
@@ -247,6 +251,39 @@ if [ "$ceilings" = 0 ]; then
 	export BENCH_TOKEN=$TOKEN BENCH_EMAIL=$EMAIL BENCH_PASSWORD=$PASSWORD
 fi
 
+# ---------------------------------------------------------------- interview sessions
+
+# new_interview: create an interview of 20 questions and pass its precheck; prints
+# "ID FIRST_QUESTION_ID" (the session is active, its first question asked).
+new_interview() {
+	local out id
+	out=$(curl -s -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
+	    --data '{"job_title":"Backend Engineer","job_description":"We build order and payment services in Go and PostgreSQL on Kubernetes; you will design APIs, tune queries and run services in production.","mode":"technical","experience_level":"mid","question_count":20,"duration_minutes":180,"focus_areas":["backend","databases"]}' \
+	    "$BASE/api/interview/sessions") || return 1
+	id=$(json_field id <<<"$out")
+	[ -n "$id" ] || { printf 'bench: cannot create an interview: %s\n' "${out:0:300}" >&2; return 1; }
+	out=$(curl -s -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
+	    --data '{"camera":true,"microphone":true,"speaker":true,"fullscreen":true,"single_screen":true}' \
+	    "$BASE/api/interview/sessions/$id/precheck") || return 1
+	grep -q '"passed":true' <<<"$out" || { printf 'bench: precheck failed: %s\n' "${out:0:300}" >&2; return 1; }
+	printf '%s q1\n' "$id"
+}
+INTERVIEW_ID=""
+if [ "$ceilings" = 0 ]; then
+	say "preparing interview sessions: 1 to read, $POOL to answer"
+	INTERVIEW_ID=$(new_interview | cut -d' ' -f1) || die "cannot prepare an interview session"
+	[ -n "$INTERVIEW_ID" ] || die "cannot prepare an interview session"
+	export -f new_interview json_field
+	export BASE
+	seq "$POOL" | xargs -P 8 -I{} bash -c new_interview >"$WORK/sessions.txt" ||
+	    die "cannot prepare the interview sessions (see above)"
+	[ "$(wc -l <"$WORK/sessions.txt")" -eq "$POOL" ] || die "prepared $(wc -l <"$WORK/sessions.txt") of $POOL interview sessions"
+	head -n $((POOL / 5)) "$WORK/sessions.txt" >"$WORK/sessions-warm.txt"
+	tail -n +$((POOL / 5 + 1)) "$WORK/sessions.txt" >"$WORK/sessions-run.txt"
+	export BENCH_SESSIONS=$WORK/sessions-run.txt BENCH_SESSIONS_WARM=$WORK/sessions-warm.txt
+	export BENCH_WRK_THREADS=$THREADS
+fi
+
 # ---------------------------------------------------------------- measure
 
 # wrk_run NAME CONNECTIONS PATH [SCRIPT]: warm up, then measure into $OUT/wrk/NAME.txt.
@@ -257,9 +294,13 @@ wrk_run() {
 	# would drop those as errors instead of measuring them.
 	args=(-t"$threads" -c"$conns" --timeout "$TIMEOUT"s)
 	[ -n "$script" ] && args+=(-s "$BENCH_SRC/$script")
+	[ "$threads" = "$THREADS" ] || [ "$script" != interview_answer.lua ] || die "interview_answer.lua needs -t$THREADS"
+	case $path in *'{id}'*) path=/ ;; esac   # the script builds the path
 	say "$name: warm-up ${WARMUP}s, then wrk ${args[*]} -d${DURATION}s --latency $path"
 	nginx_reload
-	wrk "${args[@]}" -d"$WARMUP"s "$BASE$path" >/dev/null 2>&1 || true
+	# The answer line warms up on sessions of its own: an answer sent twice is a read.
+	BENCH_SESSIONS=${BENCH_SESSIONS_WARM:-${BENCH_SESSIONS:-}} \
+	    wrk "${args[@]}" -d"$WARMUP"s "$BASE$path" >/dev/null 2>&1 || true
 	wrk "${args[@]}" -d"$DURATION"s --latency "$BASE$path" >"$OUT/wrk/$name.txt" 2>&1 ||
 	    die "wrk failed for $path: $(tail -n 5 "$OUT/wrk/$name.txt")"
 }
@@ -313,6 +354,9 @@ measure bare "$CONNS" /bench/bare
 if [ "$ceilings" = 0 ]; then
 	measure health "$CONNS" /api/health health.lua
 	measure me "$CONNS" /api/auth/me me.lua
+	measure interview_get "$CONNS" "/api/interview/sessions/$INTERVIEW_ID" interview_get.lua
+	measure interview_next "$CONNS" "/api/interview/sessions/$INTERVIEW_ID/next-question" interview_get.lua
+	measure interview_answer "$CONNS" "/api/interview/sessions/{id}/answer" interview_answer.lua
 fi
 # bcrypt-rate right before login, so that both see the same machine.
 bcrypt_rate() {
@@ -358,7 +402,7 @@ row() {
 	fi
 	ROWS+=("$label|${RPS[$key]}|$(fmt_ms "${P50[$key]}")|$(fmt_ms "${P99[$key]}")|$p %|$target|$verdict")
 	JSON_ROWS+=("$(printf '{"name":"%s","label":"%s","method":"%s","path":"%s","connections":%s,"requests_per_sec":%s,"p50_ms":%s,"p99_ms":%s,"requests":%s,"socket_errors":%s,"non_2xx":%s,"pct_of_bare_fcgi":%s,"target":"%s","verdict":"%s"}' \
-	    "$key" "$label" "$([ "$key" = login ] && echo POST || echo GET)" "${PATHS[$key]}" "${NCONN[$key]}" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${REQS[$key]}" \
+	    "$key" "$label" "$(case $key in login | interview_answer) echo POST ;; *) echo GET ;; esac)" "${PATHS[$key]}" "${NCONN[$key]}" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${REQS[$key]}" \
 	    "${ERRS[$key]}" "${NON2XX[$key]}" "$p" "$target" "$verdict")")
 }
 
@@ -388,6 +432,14 @@ if [ "$ceilings" = 0 ]; then
 	LOGIN_PCT=$(pct "${RPS[login]}" "$BCRYPT_RATE")
 	ok=0
 	ge "$LOGIN_PCT" 90 && ok=1
+	for key in interview_get interview_next; do
+		ok=0
+		ge "$(pct "${RPS[$key]}" "$BARE_RPS")" 40 && lt "${P99[$key]}" 20 && ok=1
+		row "$key" "GET ${PATHS[$key]/$INTERVIEW_ID/\{id\}}" ">= 40 %, p99 < 20 ms" "$(verdict "$key" $ok)"
+	done
+	ok=0
+	ge "$(pct "${RPS[interview_answer]}" "$BARE_RPS")" 20 && lt "${P99[interview_answer]}" 20 && ok=1
+	row interview_answer "POST /api/interview/sessions/{id}/answer" ">= 20 %, p99 < 20 ms" "$(verdict interview_answer $ok)"
 	row login "POST /api/auth/login" ">= 90 % of bcrypt" "$(verdict login $ok) ($LOGIN_PCT % of bcrypt)"
 fi
 PASSED=0 FAILED=0
