@@ -326,7 +326,8 @@ Test(routes, unknown_paths_are_json_404)
 {
 	static const char *const paths[] = {
 		"/api/auth/nope", "/api/auth/login/extra", "/api/nothing-here",
-		"/api/interview/sessions", "/api/interview/abc/stream", "/api/live-interview/x",
+		"/api/interview/nope", "/api/interview/sessions/x/y/z", "/api/interview/abc/stream",
+		"/api/live-interview/x",
 		"/api/resume/x", "/api/admin/users", "/api/",
 	};
 	struct http_response *r;
@@ -339,7 +340,7 @@ Test(routes, unknown_paths_are_json_404)
 			it_assert_error(r, 404, "NOT_FOUND");
 		http_response_free(r);
 	}
-	r = it_post_json("/api/interview/sessions", NULL, "{}");
+	r = it_post_json("/api/resume/upload", NULL, "{}");
 	it_assert_error(r, 404, "NOT_FOUND");
 	http_response_free(r);
 }
