@@ -210,6 +210,20 @@ compare_cond(struct sql *q, const char *field, const char *op, json_object *v)
 			return;
 		}
 		sql_addf(q, "id %s ?", op);
+	} else if (strcmp(op, "=") == 0 && (json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_boolean))) {
+		/* One parse of the document instead of two: `->` gives the stored value as JSON
+		 * text, which names its type (5, 5.0, true, "5" all differ). A real that equals
+		 * the integer (5.0 = 5) is still found by the second test. */
+		if (json_object_is_type(v, json_type_boolean)) {
+			sql_addf(q, "((doc -> '$.%s') = '%s')", field,
+			    json_object_get_boolean(v) ? "true" : "false");
+			return;
+		}
+		sql_addf(q, "((doc -> '$.%s') = CAST(? AS TEXT)", field);
+		sql_bind_value(q, v);
+		sql_addf(q, " OR (json_extract(doc,'$.%s') = ? AND json_type(doc,'$.%s')='real'))",
+		    field, field);
 	} else
 		sql_addf(q, "(json_extract(doc,'$.%s') %s ? AND json_type(doc,'$.%s')%s)", field, op,
 		    field, type_class(v));

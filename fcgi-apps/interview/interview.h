@@ -26,6 +26,11 @@ struct interview_app {
 	struct cx_ac_policy ac;
 	struct cached_doc cache[DOC_CACHE_SLOTS];
 	uint64_t tick;
+	/* What this request owes Redis, sent in one round trip by state_flush. */
+	json_object *refresh_doc;   /* a saved session whose state hash is due, or NULL */
+	int64_t refresh_ms;
+	json_object *outbox;        /* event messages (strings) for refresh_doc's channel */
+	char outbox_session[25];
 };
 
 /* A loaded session and what the caller may do with it. */
@@ -35,6 +40,7 @@ struct session {
 	int staff;             /* the caller reads as recruiter or admin */
 	int64_t now_ms;
 	const struct interview_app *ia;
+	struct cx_request *req;
 	int clean;             /* doc is what the store holds at its revision */
 	struct interview_app *cache_owner;   /* where session_free returns a clean doc */
 };
@@ -88,10 +94,13 @@ int session_finish(struct cx_request *req, struct session *s, const char *status
 void session_publish_complete(struct cx_request *req, struct session *s);
 
 /* ---- state.c: Redis (state hash, pub/sub, results cache) --------------------- */
+/* Both only note what is due; state_flush sends it all in one round trip (session_free
+ * calls it, after the response has gone out). */
 void state_refresh(struct cx_request *req, json_object *doc, int64_t now_ms);
 /* Publish {type, session_id, at, data} on interview:{id}:events; data is taken. */
 void state_publish(struct cx_request *req, const char *session_id, const char *type,
     json_object *data);
+void state_flush(struct cx_request *req);
 json_object *state_cached_results(struct cx_request *req, const char *session_id);
 void state_cache_results(struct cx_request *req, const char *session_id, json_object *summary);
 

@@ -43,6 +43,8 @@ interview_worker_fini(struct cx_app *app)
 	struct interview_app *ia = app->data;
 
 	if (ia != NULL) {
+		json_object_put(ia->refresh_doc);
+		json_object_put(ia->outbox);
 		for (size_t i = 0; i < DOC_CACHE_SLOTS; i++)
 			json_object_put(ia->cache[i].doc);
 		cx_ai_free(ia->ai);
@@ -420,6 +422,7 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 			return rc;
 		s->clean = 1;
 		s->cache_owner = req->app->data;
+		s->req = req;
 		cand = cx_json_str(s->doc, "candidate_id");
 		s->owner = cand != NULL &&
 		    strcmp(cand, req->claims.sub) == 0;
@@ -452,6 +455,8 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 void
 session_free(struct session *s)
 {
+	if (s->req != NULL)
+		state_flush(s->req);
 	if (s->doc != NULL && s->clean && s->cache_owner != NULL)
 		cache_put(s->cache_owner, s->doc);
 	else

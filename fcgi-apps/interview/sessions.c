@@ -295,6 +295,7 @@ interview_create(struct cx_request *req, struct cx_error *err)
 	s.owner = 1;
 	s.now_ms = cx_time_now_ms();
 	s.ia = ia;
+	s.req = req;
 	state_refresh(req, s.doc, s.now_ms);
 	rc = cx_http_ok(req, 201, session_view(&s, 0), "Interview session created");
 out:

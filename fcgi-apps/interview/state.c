@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cx_json.h"
@@ -16,70 +17,36 @@
 #define RESULTS_TTL_SECONDS (24 * 3600)
 #define STATE_GRACE_SECONDS (24 * 3600)
 
-/* KEYS: state hash, results cache. ARGV: current_question, time_remaining, status,
- * last_activity, deadline, ttl. One round trip for every write of a session. */
-static const char state_script[] =
-	"redis.call('HSET', KEYS[1], 'current_question', ARGV[1], 'time_remaining', ARGV[2],"
-	" 'status', ARGV[3], 'last_activity', ARGV[4], 'deadline', ARGV[5])\n"
-	"redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))\n"
-	"redis.call('DEL', KEYS[2])\n"
+/* KEYS: state hash, results cache. ARGV: 1 when the state is due, current_question,
+ * time_remaining, status, last_activity, deadline, ttl, the channel, then the messages to
+ * publish on it. One round trip for everything a request changed. */
+static const char flush_script[] =
+	"if ARGV[1] == '1' then\n"
+	"  redis.call('HSET', KEYS[1], 'current_question', ARGV[2], 'time_remaining', ARGV[3],"
+	" 'status', ARGV[4], 'last_activity', ARGV[5], 'deadline', ARGV[6])\n"
+	"  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))\n"
+	"  redis.call('DEL', KEYS[2])\n"
+	"end\n"
+	"for i = 9, #ARGV do redis.call('PUBLISH', ARGV[8], ARGV[i]) end\n"
 	"return 1\n";
 
 void
 state_refresh(struct cx_request *req, json_object *doc, int64_t now_ms)
 {
-	const char *id = cx_json_str(doc, "id"), *argv[8];
-	json_object *qs = session_questions(doc);
-	struct session_time t;
-	struct cx_error err = { 0 };
-	char key[96], cache[96], remaining[24], deadline[24], ttl[24], now[CX_TIME_LEN];
-	const char *current = "";
-	int cur = session_current(doc);
-	redisReply *reply;
+	struct interview_app *ia = req->app->data;
 
-	if (id == NULL)
-		return;
-	session_time(doc, now_ms, &t);
-	if (session_is(doc, "active") && qs != NULL && cur >= 0 &&
-	    (size_t)cur < json_object_array_length(qs))
-		current = cx_json_str(json_object_array_get_idx(qs, (size_t)cur), "id");
-	snprintf(key, sizeof(key), "interview:%s:state", id);
-	snprintf(cache, sizeof(cache), "cache:interview:%s:results", id);
-	snprintf(remaining, sizeof(remaining), "%lld", (long long)((t.remaining_ms + 999) / 1000));
-	if (t.running)
-		snprintf(deadline, sizeof(deadline), "%lld",
-		    (long long)((now_ms + t.remaining_ms) / 1000));
-	else
-		deadline[0] = '\0';
-	/* Kept for a day after the interview could last no longer, or after it ended. */
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)STATE_GRACE_SECONDS +
-	    (session_is(doc, "completed") || session_is(doc, "terminated") ? 0 :
-	    (long long)(t.remaining_ms / 1000)));
-	cx_time_format_ms(now_ms, now);
-	argv[0] = key;
-	argv[1] = cache;
-	argv[2] = current != NULL ? current : "";
-	argv[3] = remaining;
-	argv[4] = session_status(doc);
-	argv[5] = now;
-	argv[6] = deadline;
-	argv[7] = ttl;
-	reply = cx_redis_eval(req->app->redis, &err, state_script, 2, 8, argv);
-	if (reply == NULL)
-		cx_logf(CX_LOG_WARN, "interview %s: state not written to Redis: %s", id,
-		    err.message);
-	else
-		freeReplyObject(reply);
+	json_object_put(ia->refresh_doc);
+	ia->refresh_doc = json_object_get(doc);
+	ia->refresh_ms = now_ms;
 }
 
 void
 state_publish(struct cx_request *req, const char *session_id, const char *type,
     json_object *data)
 {
+	struct interview_app *ia = req->app->data;
 	json_object *msg = json_object_new_object();
-	struct cx_error err = { 0 };
-	char channel[96], now[CX_TIME_LEN];
-	redisReply *reply;
+	char now[CX_TIME_LEN];
 	const char *text;
 	size_t len;
 
@@ -88,15 +55,80 @@ state_publish(struct cx_request *req, const char *session_id, const char *type,
 	json_object_object_add(msg, "session_id", json_object_new_string(session_id));
 	json_object_object_add(msg, "at", json_object_new_string(now));
 	json_object_object_add(msg, "data", data);
-	snprintf(channel, sizeof(channel), "interview:%s:events", session_id);
 	text = cx_json_text(msg, &len);
-	reply = cx_redis_cmd(req->app->redis, &err, "PUBLISH %s %b", channel, text, len);
+	if (ia->outbox == NULL)
+		ia->outbox = json_object_new_array();
+	json_object_array_add(ia->outbox, json_object_new_string_len(text, (int)len));
+	snprintf(ia->outbox_session, sizeof(ia->outbox_session), "%s", session_id);
+	json_object_put(msg);
+}
+
+void
+state_flush(struct cx_request *req)
+{
+	struct interview_app *ia = req->app->data;
+	json_object *doc = ia->refresh_doc, *qs;
+	struct session_time t;
+	struct cx_error err = { 0 };
+	char key[96], cache[96], channel[96], remaining[24], deadline[24], ttl[24];
+	char now[CX_TIME_LEN];
+	const char **argv = NULL, *id, *current = "";
+	size_t nmsg = ia->outbox != NULL ? json_object_array_length(ia->outbox) : 0, i;
+	int cur, argc;
+	redisReply *reply;
+
+	if (doc == NULL && nmsg == 0)
+		return;
+	id = doc != NULL ? cx_json_str(doc, "id") : ia->outbox_session;
+	if (id == NULL || (argv = calloc(10 + nmsg, sizeof(*argv))) == NULL)
+		goto out;
+	snprintf(key, sizeof(key), "interview:%s:state", id);
+	snprintf(cache, sizeof(cache), "cache:interview:%s:results", id);
+	snprintf(channel, sizeof(channel), "interview:%s:events", id);
+	remaining[0] = deadline[0] = ttl[0] = now[0] = '\0';
+	if (doc != NULL) {
+		session_time(doc, ia->refresh_ms, &t);
+		cur = session_current(doc);
+		qs = session_questions(doc);
+		if (session_is(doc, "active") && qs != NULL && cur >= 0 &&
+		    (size_t)cur < json_object_array_length(qs))
+			current = cx_json_str(json_object_array_get_idx(qs, (size_t)cur), "id");
+		snprintf(remaining, sizeof(remaining), "%lld",
+		    (long long)((t.remaining_ms + 999) / 1000));
+		if (t.running)
+			snprintf(deadline, sizeof(deadline), "%lld",
+			    (long long)((ia->refresh_ms + t.remaining_ms) / 1000));
+		/* Kept for a day after the interview could last no longer, or after it ended. */
+		snprintf(ttl, sizeof(ttl), "%lld", (long long)STATE_GRACE_SECONDS +
+		    (session_is(doc, "completed") || session_is(doc, "terminated") ? 0 :
+		    (long long)(t.remaining_ms / 1000)));
+		cx_time_format_ms(ia->refresh_ms, now);
+	}
+	argv[0] = key;
+	argv[1] = cache;
+	argv[2] = doc != NULL ? "1" : "0";
+	argv[3] = current != NULL ? current : "";
+	argv[4] = remaining;
+	argv[5] = doc != NULL ? session_status(doc) : "";
+	argv[6] = now;
+	argv[7] = deadline;
+	argv[8] = ttl[0] != '\0' ? ttl : "1";
+	argv[9] = channel;
+	argc = 10;
+	for (i = 0; i < nmsg; i++)
+		argv[argc++] = json_object_get_string(json_object_array_get_idx(ia->outbox, i));
+	reply = cx_redis_eval(req->app->redis, &err, flush_script, 2, argc, argv);
 	if (reply == NULL)
-		cx_logf(CX_LOG_WARN, "interview %s: %s event not published: %s", session_id, type,
-		    err.message);
+		cx_logf(CX_LOG_WARN, "interview %s: state and %zu event(s) not sent to Redis: %s",
+		    id, nmsg, err.message);
 	else
 		freeReplyObject(reply);
-	json_object_put(msg);
+out:
+	free(argv);
+	json_object_put(ia->refresh_doc);
+	ia->refresh_doc = NULL;
+	json_object_put(ia->outbox);
+	ia->outbox = NULL;
 }
 
 json_object *
