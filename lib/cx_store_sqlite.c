@@ -220,7 +220,17 @@ compare_cond(struct sql *q, const char *field, const char *op, json_object *v)
 			    json_object_get_boolean(v) ? "true" : "false");
 			return;
 		}
-		sql_addf(q, "((doc -> '$.%s') = CAST(? AS TEXT)", field);
+		/* And none at all when the field is the document's first key: its text then
+		 * starts with {"field":value, (a writer that keeps a version number first gets
+		 * its "is my copy current?" answered from the first bytes of the row). */
+		if (strchr(field, '.') == NULL) {
+			sql_addf(q, "(substr(doc,1,%zu+length(CAST(? AS TEXT)))='{\"%s\":'||"
+			    "CAST(? AS TEXT)||',' OR ", strlen(field) + 5, field);
+			sql_bind_value(q, v);
+			sql_bind_value(q, v);
+		} else
+			sql_addf(q, "(");
+		sql_addf(q, "(doc -> '$.%s') = CAST(? AS TEXT)", field);
 		sql_bind_value(q, v);
 		sql_addf(q, " OR (json_extract(doc,'$.%s') = ? AND json_type(doc,'$.%s')='real'))",
 		    field, field);

@@ -207,6 +207,8 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	cx_time_now(now);
 	for (i = 0; i < c->nfocus; i++)
 		json_object_array_add(focus, json_object_new_string(c->focus_items[i]));
+	/* rev first: the store then checks a worker's copy from the row's first bytes. */
+	json_object_object_add(doc, "rev", json_object_new_int(0));
 	json_object_object_add(doc, "id", json_object_new_string(id));
 	json_object_object_add(doc, "session_id", json_object_new_string(id));
 	json_object_object_add(doc, "candidate_id", json_object_new_string(req->claims.sub));
@@ -241,7 +243,6 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	json_object_object_add(doc, "completed_at", NULL);
 	json_object_object_add(doc, "completed_reason", NULL);
 	json_object_object_add(doc, "terminated_reason", NULL);
-	json_object_object_add(doc, "rev", json_object_new_int(0));
 	return doc;
 }
 

@@ -844,6 +844,40 @@ STORE_TEST(replace_with_revision_precondition)
 	json_object_put(next);
 }
 
+/* An integer equality on a document's first key (a version number kept first) is
+ * answered from its first bytes in SQLite; the answers must be the same as anywhere. */
+STORE_TEST(equality_on_the_first_key)
+{
+	static const struct {
+		const char *doc;
+		int64_t want_n[4];   /* matches for rev = 5, 50, -5, 0 */
+	} cases[] = {
+		{ "{\"rev\":5,\"a\":1}", { 1, 0, 0, 0 } },
+		{ "{\"rev\":50,\"a\":1}", { 0, 1, 0, 0 } },
+		{ "{\"rev\":-5,\"a\":1}", { 0, 0, 1, 0 } },
+		{ "{\"rev\":5.0,\"a\":1}", { 1, 0, 0, 0 } },
+		{ "{\"rev\":\"5\",\"a\":1}", { 0, 0, 0, 0 } },
+		{ "{\"rev\":false,\"a\":1}", { 0, 0, 0, 0 } },
+		{ "{\"a\":1,\"rev\":5}", { 1, 0, 0, 0 } },
+		{ "{\"a\":1,\"nested\":{\"rev\":5}}", { 0, 0, 0, 0 } },
+	};
+	static const int64_t revs[] = { 5, 50, -5, 0 };
+	char id[CX_OID_LEN];
+	size_t i, j;
+
+	open_store(be->kind);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("versions", cases[i].doc, id);
+		for (j = 0; j < 4; j++) {
+			struct cx_filter *f = cx_filter_eq_int(by_id(id), "rev", revs[j]);
+
+			cr_expect_eq(count("versions", f), cases[i].want_n[j], "%s with rev = %lld",
+			    cases[i].doc, (long long)revs[j]);
+			cx_filter_free(f);
+		}
+	}
+}
+
 STORE_TEST(replace_respects_unique_indexes)
 {
 	struct cx_error err = { 0 };
