@@ -107,7 +107,6 @@ append_log(json_object *doc, json_object *entries)
 int
 interview_events(struct cx_request *req, struct cx_error *err)
 {
-	static const char *const fields[] = { "anti_cheat", "anti_cheat_log", NULL };
 	struct session s = { 0 };
 	struct cx_ac_outcome o;
 	json_object *events = NULL;
@@ -140,9 +139,9 @@ interview_events(struct cx_request *req, struct cx_error *err)
 		json_object_object_add(s.doc, "anti_cheat", json_object_get(o.state));
 		append_log(s.doc, o.entries);
 		if (o.terminate)
-			rc = session_finish(req, &s, "terminated", o.reason, fields, err);
+			rc = session_finish(req, &s, "terminated", o.reason, err);
 		else
-			rc = session_save(req, &s, fields, err);
+			rc = session_save(req, &s, err);
 		if (rc != CX_ECONFLICT)
 			break;
 		cx_error_clear(err);

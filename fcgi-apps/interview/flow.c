@@ -114,8 +114,6 @@ static const struct check checks[] = {
 int
 interview_precheck(struct cx_request *req, struct cx_error *err)
 {
-	static const char *const fields[] = { "precheck_result", "status", "started_at",
-		"current", "questions", "anti_cheat", NULL };
 	struct session s;
 	json_object *result = NULL, *warnings, *data, *q;
 	int values[sizeof(checks) / sizeof(checks[0])], passed = 1, rc;
@@ -162,7 +160,7 @@ interview_precheck(struct cx_request *req, struct cx_error *err)
 			set_now(q, "asked_at", s.now_ms);
 	} else
 		json_object_object_add(s.doc, "status", json_object_new_string("precheck"));
-	if ((rc = session_save(req, &s, fields, err)) != CX_OK)
+	if ((rc = session_save(req, &s, err)) != CX_OK)
 		goto out;
 	if (passed) {
 		publish_timer(req, &s);
@@ -359,7 +357,6 @@ static int
 record_answer(struct cx_request *req, struct session *s, const struct answer_req *a,
     json_object *q, int index, struct cx_error *err)
 {
-	static const char *const fields[] = { "answers", "questions", "current", NULL };
 	struct interview_app *ia = req->app->data;
 	json_object *feedback = NULL, *answer, *answers, *next;
 	int allow, followed = 0, rc;
@@ -393,7 +390,7 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 	}
 	json_object_array_add(answers, answer);
 	json_object_object_add(s->doc, "current", json_object_new_int(index + 1));
-	rc = session_save(req, s, fields, err);
+	rc = session_save(req, s, err);
 out:
 	json_object_put(q);
 	return rc;
@@ -473,7 +470,6 @@ out:
 int
 interview_pause(struct cx_request *req, struct cx_error *err)
 {
-	static const char *const fields[] = { "status", "paused_at", NULL };
 	struct session s;
 	int rc;
 
@@ -486,7 +482,7 @@ interview_pause(struct cx_request *req, struct cx_error *err)
 	session_touch(&s);
 	json_object_object_add(s.doc, "status", json_object_new_string("paused"));
 	set_now(s.doc, "paused_at", s.now_ms);
-	if ((rc = session_save(req, &s, fields, err)) != CX_OK)
+	if ((rc = session_save(req, &s, err)) != CX_OK)
 		goto out;
 	publish_timer(req, &s);
 	rc = cx_http_ok(req, 200, session_view(&s, 0), "Interview paused: the clock is stopped");
@@ -499,7 +495,6 @@ out:
 int
 interview_resume(struct cx_request *req, struct cx_error *err)
 {
-	static const char *const fields[] = { "status", "paused_at", "paused_ms", NULL };
 	struct session s;
 	struct session_time t;
 	int rc;
@@ -515,7 +510,7 @@ interview_resume(struct cx_request *req, struct cx_error *err)
 	json_object_object_add(s.doc, "paused_ms", json_object_new_int64(t.paused_ms));
 	json_object_object_add(s.doc, "paused_at", NULL);
 	json_object_object_add(s.doc, "status", json_object_new_string("active"));
-	if ((rc = session_save(req, &s, fields, err)) != CX_OK)
+	if ((rc = session_save(req, &s, err)) != CX_OK)
 		goto out;
 	publish_timer(req, &s);
 	publish_question(req, &s);
@@ -542,7 +537,7 @@ interview_finalize(struct cx_request *req, struct cx_error *err)
 		rc = wrong_state(&s, "be finalized", err);
 		goto out;
 	}
-	if ((rc = session_finish(req, &s, "completed", "finished", NULL, err)) != CX_OK)
+	if ((rc = session_finish(req, &s, "completed", "finished", err)) != CX_OK)
 		goto out;
 	session_publish_complete(req, &s);
 	audit.user_id = req->claims.sub;

@@ -63,12 +63,10 @@ void session_free(struct session *s);
 /* The handler is about to change s->doc: it must be saved before it is reused. */
 void session_touch(struct session *s);
 
-/* Store s->doc with rev + 1 and updated_at, only if nobody else wrote the session since
- * it was loaded: CONFLICT ("changed while you were working") otherwise. fields names the
- * top-level fields the caller changed (for the record; the whole document is written).
- * Then refreshes the Redis state hash and drops the cached results. */
-int session_save(struct cx_request *req, struct session *s, const char *const *fields,
-    struct cx_error *err);
+/* Store s->doc (the whole document) with rev + 1 and updated_at, only if nobody else
+ * wrote the session since it was loaded: CONFLICT ("changed while you were working")
+ * otherwise. Then the Redis state hash is due and the cached results are dropped. */
+int session_save(struct cx_request *req, struct session *s, struct cx_error *err);
 
 void session_time(json_object *doc, int64_t now_ms, struct session_time *t);
 json_object *session_time_json(const struct session_time *t);
@@ -86,10 +84,9 @@ int session_current(json_object *doc);             /* index of the current quest
 json_object *session_find_answer(json_object *doc, const char *question_id);
 
 /* Finish the session: status (completed|terminated), the result from the answers so far,
- * completed_at and the reason, saved (with the extra fields of s->doc the caller changed,
- * NULL-terminated, may be NULL) by session_save. */
+ * completed_at and the reason, saved with whatever else the caller changed in s->doc. */
 int session_finish(struct cx_request *req, struct session *s, const char *status,
-    const char *reason, const char *const *extra, struct cx_error *err);
+    const char *reason, struct cx_error *err);
 /* Publish the "complete" event of a finished session. */
 void session_publish_complete(struct cx_request *req, struct session *s);
 

@@ -292,7 +292,6 @@ session_view(const struct session *s, int list_form)
 	if (list_form)
 		return o;
 	copy_field(o, doc, "job_description");
-	copy_field(o, doc, "focus_areas");
 	qs = session_questions(doc);
 	out_q = json_object_new_array();
 	n = qs != NULL ? json_object_array_length(qs) : 0;
@@ -440,7 +439,7 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 		if (!t.running || t.remaining_ms > 0)
 			return CX_OK;
 		/* Time ran out while nobody was looking: finish it now, once. */
-		rc = session_finish(req, s, "completed", "time_up", NULL, err);
+		rc = session_finish(req, s, "completed", "time_up", err);
 		if (rc == CX_OK)
 			session_publish_complete(req, s);
 		if (rc != CX_ECONFLICT)
@@ -472,15 +471,13 @@ session_touch(struct session *s)
 }
 
 int
-session_save(struct cx_request *req, struct session *s, const char *const *fields,
-    struct cx_error *err)
+session_save(struct cx_request *req, struct session *s, struct cx_error *err)
 {
 	int64_t rev = get_int(s->doc, "rev", 0);
 	struct cx_filter *f;
 	char now[CX_TIME_LEN];
 	int rc;
 
-	(void)fields;
 	s->clean = 0;
 	cx_time_format_ms(s->now_ms, now);
 	json_object_object_add(s->doc, "rev", json_object_new_int64(rev + 1));
@@ -519,24 +516,15 @@ feedbacks_of(json_object *doc)
 
 int
 session_finish(struct cx_request *req, struct session *s, const char *status,
-    const char *reason, const char *const *extra, struct cx_error *err)
+    const char *reason, struct cx_error *err)
 {
-	static const char *const own[] = { "status", "result", "completed_at",
-		"completed_reason", "terminated_reason", "paused_at", "paused_ms", NULL };
-	const char *fields[16];
 	struct interview_app *ia = req->app->data;
 	json_object *qs = session_questions(s->doc), *fb, *result = NULL, *empty = NULL;
 	char now[CX_TIME_LEN];
 	int64_t paused_at = time_field(s->doc, "paused_at");
-	size_t n = 0, i;
 	int rc;
 
 	session_touch(s);
-	for (i = 0; own[i] != NULL; i++)
-		fields[n++] = own[i];
-	for (i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
-		fields[n++] = extra[i];
-	fields[n] = NULL;
 	fb = feedbacks_of(s->doc);
 	if (qs == NULL)
 		qs = empty = json_object_new_array();
@@ -560,7 +548,7 @@ session_finish(struct cx_request *req, struct session *s, const char *status,
 		json_object_object_add(s->doc, "completed_reason", json_object_new_string(reason));
 		json_object_object_add(s->doc, "terminated_reason", NULL);
 	}
-	return session_save(req, s, fields, err);
+	return session_save(req, s, err);
 }
 
 void
