@@ -251,6 +251,13 @@ if [ "$ceilings" = 0 ]; then
 	export BENCH_TOKEN=$TOKEN BENCH_EMAIL=$EMAIL BENCH_PASSWORD=$PASSWORD
 fi
 
+# The figures mean little on a busy machine: say so up front (read before the bench's
+# own preparation, which loads the machine for a while).
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+if awk -v l="${LOAD_BEFORE%% *}" -v n="$WORKERS" 'BEGIN { exit !(l + 0 > 0.5) }' 2>/dev/null; then
+	printf 'bench: warning: load average is %s before the bench: other work on this machine skews the figures\n' "$LOAD_BEFORE" >&2
+fi
+
 # ---------------------------------------------------------------- interview sessions
 
 # new_interview: create an interview of 20 questions and pass its precheck; prints
@@ -282,6 +289,7 @@ if [ "$ceilings" = 0 ]; then
 	tail -n +$((POOL / 5 + 1)) "$WORK/sessions.txt" >"$WORK/sessions-run.txt"
 	export BENCH_SESSIONS=$WORK/sessions-run.txt BENCH_SESSIONS_WARM=$WORK/sessions-warm.txt
 	export BENCH_WRK_THREADS=$THREADS
+	sleep 3   # let the preparation's writes settle before the ceilings are measured
 fi
 
 # ---------------------------------------------------------------- measure
@@ -342,11 +350,6 @@ measure() {   # measure NAME CONNECTIONS PATH [SCRIPT]
 	read -r "RPS[$1]" "P50[$1]" "P99[$1]" "REQS[$1]" "ERRS[$1]" "NON2XX[$1]" <<<"$r"
 }
 
-# The figures mean little on a busy machine: say so up front.
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
-if awk -v l="${LOAD_BEFORE%% *}" -v n="$WORKERS" 'BEGIN { exit !(l + 0 > 0.5) }' 2>/dev/null; then
-	printf 'bench: warning: load average is %s before the bench: other work on this machine skews the figures\n' "$LOAD_BEFORE" >&2
-fi
 
 measure return200 "$CONNS" /bench/return200
 measure bare_nokeep "$CONNS" /bench/bare-nokeep
