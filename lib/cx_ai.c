@@ -73,6 +73,9 @@ cx_ai_generate_questions(struct cx_ai *ai, const struct cx_ai_spec *spec,
 	if (spec->question_count < 1 || spec->question_count > CX_AI_MAX_QUESTIONS)
 		return cx_error_field(err, "question_count", "must be between 1 and %d",
 		    CX_AI_MAX_QUESTIONS);
+	if (spec->duration_minutes < 0 || spec->duration_minutes > 24 * 60)
+		return cx_error_field(err, "duration_minutes", "must be between 0 and %d",
+		    24 * 60);
 	if (spec->nfocus > CX_AI_MAX_FOCUS)
 		return cx_error_field(err, "focus_areas", "at most %d entries",
 		    CX_AI_MAX_FOCUS);

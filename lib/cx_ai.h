@@ -54,6 +54,9 @@ struct cx_ai_spec {
 	const char *job_title, *job_description, *resume_text;  /* may be NULL/empty */
 	const char *const *focus_areas; size_t nfocus;          /* area ids or skill ids/aliases */
 	int question_count;          /* 1..CX_AI_MAX_QUESTIONS */
+	int duration_minutes;        /* the interview's length; 0 = not limited. Questions are
+	                                chosen so their time_minutes fit in it when the bank
+	                                allows */
 	const char *seed;            /* e.g. the session id: same seed + spec = same questions */
 };
 

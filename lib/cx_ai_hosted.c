@@ -172,16 +172,21 @@ hosted_generate(void *impl, const struct cx_ai_spec *spec, json_object **out,
 	char *jd = ai_text_clean(spec->job_description, CX_AI_MAX_CONTEXT);
 	char *resume = ai_text_clean(spec->resume_text, CX_AI_MAX_CONTEXT);
 	char *seed = ai_text_clean(spec->seed, 100), *focus = focus_json(spec), *user = NULL;
-	char count[16], why[64] = "out of memory";
+	char count[16], minutes[16], why[64] = "out of memory";
 	json_object *arr = NULL;
 	size_t i;
 	int rc;
 
 	snprintf(count, sizeof(count), "%d", spec->question_count);
+	if (spec->duration_minutes > 0)
+		snprintf(minutes, sizeof(minutes), "%d", spec->duration_minutes);
+	else
+		snprintf(minutes, sizeof(minutes), "%d", 15 * spec->question_count);
 	if (title != NULL && jd != NULL && resume != NULL && seed != NULL && focus != NULL) {
 		const struct ai_var vars[] = {
 			{ "mode", spec->mode, 0 }, { "level", spec->level, 0 },
-			{ "question_count", count, 0 }, { "job_title", title, 1 },
+			{ "question_count", count, 0 }, { "duration_minutes", minutes, 0 },
+			{ "job_title", title, 1 },
 			{ "job_description", jd, 1 }, { "resume", resume, 1 },
 			{ "focus_areas", focus, 0 }, { "seed", seed, 1 },
 		};

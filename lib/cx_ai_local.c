@@ -892,6 +892,7 @@ gen_pick(const struct gen *g, const double *fit, const int *dist, unsigned char 
 	size_t coding_cap = technical ? (count + 2) / 3 : 0;
 	size_t nchosen = 0, nbeh = 0, i, j, area_count[BANK_MAX_FILES] = { 0 };
 	size_t type_count[3] = { 0 };
+	int left = g->spec->duration_minutes;   /* minutes not yet planned (0: no limit) */
 
 	while (nchosen < count) {
 		double bestv = -1e18;
@@ -919,6 +920,15 @@ gen_pick(const struct gen *g, const double *fit, const int *dist, unsigned char 
 				    strcmp(L->qs[chosen[j]].competency, b->competency) == 0)
 					v -= 6.0;
 			v -= 1000.0 * dist[i];
+			/* A question longer than its share of the time that is left crowds out
+			 * the others: 25-minute coding tasks do not belong in a 30-minute, three
+			 * question interview while shorter ones fit. */
+			if (g->spec->duration_minutes > 0) {
+				double share = (double)left / (double)(count - nchosen);
+
+				if ((double)b->time_minutes > share)
+					v -= 6.0 * ((double)b->time_minutes - share);
+			}
 			if (v > bestv) {
 				bestv = v;
 				best = i;
@@ -930,6 +940,9 @@ gen_pick(const struct gen *g, const double *fit, const int *dist, unsigned char 
 		chosen[nchosen++] = best;
 		area_count[L->qs[best].area_idx]++;
 		type_count[type_index(L->qs[best].type)]++;
+		left -= L->qs[best].time_minutes;
+		if (left < 0)
+			left = 0;
 		if (strcmp(L->qs[best].mode, "behavioral") == 0)
 			nbeh++;
 	}

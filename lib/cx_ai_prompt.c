@@ -15,7 +15,7 @@ static const char *const op_names[AI_OP_N] = { "generate", "evaluate", "summariz
 
 /* The placeholders each template may use (the C side fills exactly these). */
 static const char *const generate_vars[] = { "mode", "level", "question_count",
-	"job_title", "job_description", "resume", "focus_areas", "seed", NULL };
+	"duration_minutes", "job_title", "job_description", "resume", "focus_areas", "seed", NULL };
 static const char *const evaluate_vars[] = { "mode", "area", "question", "question_type",
 	"competency", "key_points", "answer", "answer_type", "allow_follow_up", NULL };
 static const char *const summarize_vars[] = { "interview", "total_score", "behavioral_score",

@@ -279,6 +279,7 @@ interview_create(struct cx_request *req, struct cx_error *err)
 	spec.focus_areas = c.focus_items;
 	spec.nfocus = c.nfocus;
 	spec.question_count = (int)c.count;
+	spec.duration_minutes = (int)c.minutes;
 	spec.seed = id;
 	if ((rc = cx_ai_generate_questions(ia->ai, &spec, &questions, err)) != CX_OK)
 		goto out;

@@ -866,3 +866,78 @@ Test(shipped_bank, loads_and_fits_a_job)
 	json_object_put(qs);
 	cx_ai_free(real);
 }
+
+/* A short interview gets questions that fit in it: the 25-minute coding tasks of the bank
+ * stay out of a 30-minute, three-question technical interview, and come back when the
+ * duration allows them. */
+Test(generate, questions_fit_the_duration)
+{
+	struct cx_ai *real = NULL;
+	struct cx_error err = { 0 };
+	char seed[16];
+	int s, fits = 0, long_ok = 0, unlimited_over = 0;
+
+	cr_assert_eq(cx_ai_open_local(CX_TEST_SRCDIR "/schema/questions",
+	    CX_TEST_SRCDIR "/schema/skills.json", &real, &err), CX_OK, "%s", err.message);
+	for (s = 0; s < 20; s++) {
+		int minutes[] = { 30, 180 }, m;
+
+		snprintf(seed, sizeof(seed), "seed-%d", s);
+		for (m = 0; m < 2; m++) {
+			struct cx_ai_spec spec = { .mode = "technical", .level = "mid",
+				.question_count = 3, .duration_minutes = minutes[m], .seed = seed,
+				.job_title = "Backend Engineer",
+				.job_description = "Go, PostgreSQL, Kubernetes, REST APIs" };
+			json_object *out = NULL;
+			int total = 0;
+			size_t i;
+
+			cr_assert_eq(cx_ai_generate_questions(real, &spec, &out, &err), CX_OK, "%s",
+			    err.message);
+			cr_assert_eq(json_object_array_length(out), 3);
+			for (i = 0; i < 3; i++)
+				total += json_object_get_int(json_object_object_get(
+				    json_object_array_get_idx(out, i), "time_minutes"));
+			if (m == 0)
+				fits += total <= 30;
+			else
+				long_ok += total <= 180;
+			json_object_put(out);
+		}
+		/* without a duration, this job's plans often run past half an hour */
+		{
+			struct cx_ai_spec spec = { .mode = "technical", .level = "mid",
+				.question_count = 3, .seed = seed, .job_title = "Backend Engineer",
+				.job_description = "Go, PostgreSQL, Kubernetes, REST APIs" };
+			json_object *out = NULL;
+			int total = 0;
+			size_t i;
+
+			cr_assert_eq(cx_ai_generate_questions(real, &spec, &out, &err), CX_OK);
+			for (i = 0; i < json_object_array_length(out); i++)
+				total += json_object_get_int(json_object_object_get(
+				    json_object_array_get_idx(out, i), "time_minutes"));
+			unlimited_over += total > 30;
+			json_object_put(out);
+		}
+	}
+	cr_expect_eq(fits, 20, "%d of 20 thirty-minute plans fit in 30 minutes", fits);
+	cr_expect_eq(long_ok, 20);
+	cr_expect_gt(unlimited_over, 0, "the bank no longer has long questions for this job: "
+	    "the test shows nothing");
+	cx_ai_free(real);
+}
+
+Test(generate, duration_is_checked)
+{
+	struct cx_ai *ai = open_fixture();
+	struct cx_ai_spec spec = { .mode = "technical", .level = "mid", .question_count = 2,
+		.duration_minutes = -1, .seed = "x", .job_title = "Engineer" };
+	struct cx_error err = { 0 };
+	json_object *out = NULL;
+
+	cr_assert_eq(cx_ai_generate_questions(ai, &spec, &out, &err), CX_EVALIDATION);
+	cr_expect_str_eq(err.field, "duration_minutes");
+	cr_assert_null(out);
+	cx_ai_free(ai);
+}
