@@ -10,6 +10,7 @@
 #include "cx_log.h"
 #include "cx_perm.h"
 #include "cx_time.h"
+#include "cx_user.h"
 #include "interview.h"
 
 #define ANSWER_MAX CX_AI_MAX_ANSWER
@@ -234,6 +235,8 @@ parse_answer(struct cx_request *req, struct answer_req *a, struct cx_error *err)
 		return cx_error_field(err, "type", "must be text, voice or code");
 	if (strspn(a->content, " \t\r\n") == strlen(a->content))
 		return cx_error_field(err, "content", "must not be empty");
+	if (!cx_utf8_valid(a->content, strlen(a->content)))
+		return cx_error_field(err, "content", "must be valid UTF-8 text");
 	return CX_OK;
 }
 

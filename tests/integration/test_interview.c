@@ -1001,6 +1001,8 @@ Test(validation, answer_bodies)
 		{ "{\"question_id\":\"q1\",\"content\":[\"x\"]}", "content" },
 		{ "{\"question_id\":\"q1\",\"content\":\"An answer\",\"type\":\"video\"}", "type" },
 		{ "{\"question_id\":\"q1\",\"content\":\"An answer\",\"type\":5}", "type" },
+		{ "{\"question_id\":\"q1\",\"content\":\"   \\n\"}", "content" },
+		{ "{\"question_id\":\"q1\",\"content\":\"bad \xff\xfe bytes\"}", "content" },
 	};
 
 	it_register(&u, NULL);
