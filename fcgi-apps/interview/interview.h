@@ -31,6 +31,7 @@ struct interview_app {
 	int64_t refresh_ms;
 	json_object *outbox;        /* event messages (strings) for refresh_doc's channel */
 	char outbox_session[25];
+	int64_t redis_quiet_until;  /* after a failure, Redis is left alone until then (ms) */
 };
 
 /* A loaded session and what the caller may do with it. */

@@ -16,6 +16,22 @@
 
 #define RESULTS_TTL_SECONDS (24 * 3600)
 #define STATE_GRACE_SECONDS (24 * 3600)
+#define QUIET_MS 5000   /* how long a worker leaves a failing Redis alone */
+
+/* Redis is a view here: when it fails (down, or hung until the 2 s command timeout), a
+ * worker stops asking for a few seconds instead of waiting on it after every request.
+ * What is skipped is rebuilt by the next write after it comes back. */
+static int
+redis_quiet(struct interview_app *ia)
+{
+	return ia->redis_quiet_until > cx_time_now_ms();
+}
+
+static void
+redis_failed(struct interview_app *ia)
+{
+	ia->redis_quiet_until = cx_time_now_ms() + QUIET_MS;
+}
 
 /* KEYS: state hash, results cache. ARGV: 1 when the state is due, current_question,
  * time_remaining, status, last_activity, deadline, ttl, the channel, then the messages to
@@ -79,6 +95,8 @@ state_flush(struct cx_request *req)
 
 	if (doc == NULL && nmsg == 0)
 		return;
+	if (redis_quiet(ia))
+		goto out;
 	id = doc != NULL ? cx_json_str(doc, "id") : ia->outbox_session;
 	if (id == NULL || (argv = calloc(10 + nmsg, sizeof(*argv))) == NULL)
 		goto out;
@@ -118,10 +136,11 @@ state_flush(struct cx_request *req)
 	for (i = 0; i < nmsg; i++)
 		argv[argc++] = json_object_get_string(json_object_array_get_idx(ia->outbox, i));
 	reply = cx_redis_eval(req->app->redis, &err, flush_script, 2, argc, argv);
-	if (reply == NULL)
+	if (reply == NULL) {
 		cx_logf(CX_LOG_WARN, "interview %s: state and %zu event(s) not sent to Redis: %s",
 		    id, nmsg, err.message);
-	else
+		redis_failed(ia);
+	} else
 		freeReplyObject(reply);
 out:
 	free(argv);
@@ -139,10 +158,14 @@ state_cached_results(struct cx_request *req, const char *session_id)
 	redisReply *reply;
 	char key[96];
 
+	if (redis_quiet(req->app->data))
+		return NULL;
 	snprintf(key, sizeof(key), "cache:interview:%s:results", session_id);
 	reply = cx_redis_cmd(req->app->redis, &err, "GET %s", key);
-	if (reply == NULL)
+	if (reply == NULL) {
+		redis_failed(req->app->data);
 		return NULL;
+	}
 	if (reply->type == REDIS_REPLY_STRING &&
 	    cx_json_parse(reply->str, reply->len, &out, NULL) != CX_OK)
 		out = NULL;
@@ -163,10 +186,14 @@ state_cache_results(struct cx_request *req, const char *session_id, json_object 
 	size_t len;
 	char key[96];
 
+	if (redis_quiet(req->app->data))
+		return;
 	snprintf(key, sizeof(key), "cache:interview:%s:results", session_id);
 	text = cx_json_text(summary, &len);
 	reply = cx_redis_cmd(req->app->redis, &err, "SET %s %b EX %d", key, text, len,
 	    RESULTS_TTL_SECONDS);
 	if (reply != NULL)
 		freeReplyObject(reply);
+	else
+		redis_failed(req->app->data);
 }

@@ -107,3 +107,81 @@ Test(degraded, redis_down_answers_503_and_recovers)
 	it_login_ok(u.email, u.password, NULL, NULL);
 	it_user_free(&u);
 }
+
+static struct http_response *
+answer(const char *access, const char *id, const char *qid)
+{
+	char *path = it_fmt("/api/interview/sessions/%s/answer", id);
+	char *body = it_fmt("{\"question_id\":\"%s\",\"content\":\"I would add an index on the "
+	    "columns of the WHERE clause, check the plan with EXPLAIN ANALYZE, and measure "
+	    "the latency before and after.\",\"type\":\"text\"}", qid);
+	struct http_response *r = it_post_json(path, access, body);
+
+	free(path);
+	free(body);
+	return r;
+}
+
+/* The stored session is the truth and Redis only a view of it: a candidate in the middle
+ * of an interview keeps answering while Redis stalls, and the view catches up with the
+ * first write after it is back. */
+Test(degraded, interview_goes_on_while_redis_stalls)
+{
+	struct it_user u;
+	struct http_response *r;
+	redisContext *rc;
+	redisReply *rep;
+	char id[32], *path, *key, next[16];
+
+	it_register(&u, NULL);
+	r = it_post_json("/api/interview/sessions", u.access, "{\"job_title\":\"Backend "
+	    "Engineer\",\"mode\":\"technical\",\"question_count\":4,\"duration_minutes\":60}");
+	it_assert_success(r, 201);
+	snprintf(id, sizeof(id), "%s", http_json_str(r, "data.id"));
+	http_response_free(r);
+	path = it_fmt("/api/interview/sessions/%s/precheck", id);
+	r = it_post_json(path, u.access, "{\"camera\":true,\"microphone\":true,"
+	    "\"fullscreen\":true}");
+	it_assert_success(r, 200);
+	http_response_free(r);
+	free(path);
+
+	cr_assert_eq(kill(redis_pid, SIGSTOP), 0, "cannot pause redis (pid %d)", (int)redis_pid);
+	r = answer(u.access, id, "q1");
+	it_assert_success(r, 200);
+	snprintf(next, sizeof(next), "%s", http_json_str(r, "data.next_question_id"));
+	http_response_free(r);
+	path = it_fmt("/api/interview/sessions/%s", id);
+	r = it_get(path, u.access);
+	it_assert_success(r, 200);
+	cr_expect_str_eq(http_json_str(r, "data.progress.current_question_id"), next);
+	http_response_free(r);
+	free(path);
+	resume_redis();
+
+	/* Once the workers ask Redis again (they leave a failing one alone for 5 s), the
+	 * next answer brings the state hash up to date. */
+	sleep(6);
+	r = answer(u.access, id, next);
+	it_assert_success(r, 200);
+	snprintf(next, sizeof(next), "%s", http_json_str(r, "data.next_question_id") ?
+	    http_json_str(r, "data.next_question_id") : "");
+	http_response_free(r);
+	rc = it_redis();
+	key = it_fmt("interview:%s:state", id);
+	for (int i = 0; i < 40; i++) {
+		rep = redisCommand(rc, "HGET %s current_question", key);
+		if (rep != NULL && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, next) == 0) {
+			freeReplyObject(rep);
+			break;
+		}
+		if (rep != NULL)
+			freeReplyObject(rep);
+		usleep(100 * 1000);
+		if (i == 39)
+			cr_expect(0, "%s never showed current_question %s", key, next);
+	}
+	free(key);
+	redisFree(rc);
+	it_user_free(&u);
+}
