@@ -68,21 +68,51 @@ ai_words_free(struct words *w)
 	free(w->stem);
 	free(w->r);
 	free(w->s);
-	free(w->sorted);
+	free(w->set);
 	memset(w, 0, sizeof(*w));
 }
 
-static int
-cmp_str(const void *a, const void *b)
+static uint64_t
+str_hash(const char *s)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
 }
 
-/* 1 when stem is one of the words of a text that has a sorted index. */
+/* 1 when stem is one of the words of a text that has a stem set. */
 static int
 has_stem(const struct words *w, const char *stem)
 {
-	return bsearch(&stem, w->sorted, w->n, sizeof(*w->sorted), cmp_str) != NULL;
+	size_t i;
+
+	for (i = (size_t)str_hash(stem) & (w->set_cap - 1); w->set[i] != NULL;
+	    i = (i + 1) & (w->set_cap - 1))
+		if (w->set[i][0] == stem[0] && strcmp(w->set[i], stem) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+stem_set_build(struct words *w)
+{
+	size_t cap = 16, i, j;
+
+	while (cap < 2 * w->n)
+		cap *= 2;
+	if ((w->set = calloc(cap, sizeof(*w->set))) == NULL)
+		return;
+	w->set_cap = cap;
+	for (i = 0; i < w->n; i++) {
+		for (j = (size_t)str_hash(w->s[i]) & (cap - 1); w->set[j] != NULL;
+		    j = (j + 1) & (cap - 1))
+			if (strcmp(w->set[j], w->s[i]) == 0)
+				break;
+		if (w->set[j] == NULL)
+			w->set[j] = w->s[i];
+	}
 }
 
 int
@@ -123,11 +153,9 @@ ai_words_init(struct words *w, const char *text, size_t max)
 	}
 	w->n = n;
 	/* Texts are searched for hundreds of phrases (every skill alias, every keyword):
-	 * a phrase whose first word is not in the text is ruled out by a binary search. */
-	if (n >= 8 && (w->sorted = malloc(n * sizeof(*w->sorted))) != NULL) {
-		memcpy(w->sorted, w->s, n * sizeof(*w->sorted));
-		qsort(w->sorted, n, sizeof(*w->sorted), cmp_str);
-	}
+	 * a phrase whose first word is not in the text is ruled out by one hash lookup. */
+	if (n >= 8)
+		stem_set_build(w);
 	return 0;
 }
 
@@ -144,13 +172,9 @@ static size_t phrase_used;
 static const struct words *
 phrase_words(const char *phrase, struct words *tmp)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const unsigned char *c;
 	size_t i;
 
-	for (c = (const unsigned char *)phrase; *c; c++)
-		h = (h ^ *c) * 1099511628211ULL;
-	for (i = (size_t)(h % PHRASE_SLOTS);; i = (i + 1) % PHRASE_SLOTS) {
+	for (i = (size_t)(str_hash(phrase) % PHRASE_SLOTS);; i = (i + 1) % PHRASE_SLOTS) {
 		struct phrase_slot *slot = &phrase_table[i];
 
 		if (slot->text != NULL && strcmp(slot->text, phrase) == 0)
@@ -180,11 +204,11 @@ phrase_count(const struct words *text, const char *phrase, size_t limit)
 
 	if (text->n == 0 || (p = phrase_words(phrase, &tmp)) == NULL)
 		return 0;
-	if (p->n == 0 || p->n > text->n || (text->sorted != NULL && !has_stem(text, p->s[0])))
+	if (p->n == 0 || p->n > text->n || (text->set != NULL && !has_stem(text, p->s[0])))
 		goto out;
 	for (i = 0; i + p->n <= text->n && count < limit; i++) {
 		for (j = 0; j < p->n; j++)
-			if (strcmp(text->s[i + j], p->s[j]) != 0)
+			if (text->s[i + j][0] != p->s[j][0] || strcmp(text->s[i + j], p->s[j]) != 0)
 				break;
 		if (j == p->n)
 			count++;
@@ -655,7 +679,7 @@ skill_find(const struct local *L, const char *id)
 	size_t i;
 
 	for (i = 0; i < L->nskills; i++)
-		if (strcmp(L->skills[i].id, id) == 0)
+		if (L->skills[i].id[0] == id[0] && strcmp(L->skills[i].id, id) == 0)
 			return (long)i;
 	return -1;
 }

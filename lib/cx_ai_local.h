@@ -52,7 +52,8 @@ struct words {
 	char *raw, *stem;
 	const char **r, **s;
 	size_t n;
-	const char **sorted;   /* the stems in strcmp order (texts of 8+ words), or NULL */
+	const char **set;      /* texts of 8+ words: the stems in an open-addressing hash set */
+	size_t set_cap;        /* slots in set (a power of two), 0 when there is no set */
 };
 
 double ai_trunc0(double v);
