@@ -20,11 +20,23 @@ struct cached_doc {
 	uint64_t used;
 };
 
+/* A session rendered for GET, without its clock, while its revision is current. */
+#define VIEW_CACHE_SLOTS 32
+struct cached_view {
+	char id[25];
+	int64_t rev;
+	int staff;
+	char *text;            /* owned; NULL = free slot */
+	size_t len;
+	uint64_t used;
+};
+
 /* Per-worker state (app->data). */
 struct interview_app {
 	struct cx_ai *ai;
 	struct cx_ac_policy ac;
 	struct cached_doc cache[DOC_CACHE_SLOTS];
+	struct cached_view views[VIEW_CACHE_SLOTS];
 	uint64_t tick;
 	/* What this request owes Redis, sent in one round trip by state_flush. */
 	json_object *refresh_doc;   /* a saved session whose state hash is due, or NULL */

@@ -47,6 +47,8 @@ interview_worker_fini(struct cx_app *app)
 		json_object_put(ia->outbox);
 		for (size_t i = 0; i < DOC_CACHE_SLOTS; i++)
 			json_object_put(ia->cache[i].doc);
+		for (size_t i = 0; i < VIEW_CACHE_SLOTS; i++)
+			free(ia->views[i].text);
 		cx_ai_free(ia->ai);
 		free(ia);
 	}

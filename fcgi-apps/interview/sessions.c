@@ -1,6 +1,8 @@
 /* cx-interview: creating, listing and reading interview sessions. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cx_ai.h"
@@ -380,6 +382,88 @@ out:
 	return rc;
 }
 
+static int64_t
+doc_rev(json_object *doc)
+{
+	json_object *v = json_object_object_get(doc, "rev");
+
+	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+}
+
+/* The session as s's caller sees it, without the clock: rendered once per revision and
+ * kind of reader (its candidate or staff), since a polling client reads it far more often
+ * than it changes. Borrowed text (valid until the next call), or NULL. */
+static const char *
+view_text(struct interview_app *ia, struct session *s, size_t *len)
+{
+	const char *id = cx_json_str(s->doc, "id"), *text;
+	int64_t rev = doc_rev(s->doc);
+	struct cached_view *c = NULL;
+	json_object *v;
+	size_t i;
+
+	if (id == NULL || strlen(id) >= sizeof(c->id) || rev < 0)
+		return NULL;
+	for (i = 0; i < VIEW_CACHE_SLOTS; i++) {
+		struct cached_view *e = &ia->views[i];
+
+		if (e->text != NULL && e->rev == rev && e->staff == s->staff &&
+		    strcmp(e->id, id) == 0) {
+			e->used = ++ia->tick;
+			*len = e->len;
+			return e->text;
+		}
+		if (c == NULL || e->text == NULL || (c->text != NULL && e->used < c->used))
+			c = e;
+	}
+	v = session_view(s, 0);
+	json_object_object_del(v, "time");
+	text = cx_json_text(v, len);
+	free(c->text);
+	c->text = text != NULL ? strndup(text, *len) : NULL;
+	json_object_put(v);
+	if (c->text == NULL)
+		return NULL;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->rev = rev;
+	c->staff = s->staff;
+	c->len = *len;
+	c->used = ++ia->tick;
+	return c->text;
+}
+
+/* The cached text with this moment's clock added, as a JSON value of the envelope. */
+static json_object *
+view_now(struct interview_app *ia, struct session *s)
+{
+	struct session_time t;
+	json_object *clock, *out;
+	const char *text, *ctext;
+	size_t len, clen;
+	char *raw;
+
+	if ((text = view_text(ia, s, &len)) == NULL || len < 2 || text[len - 1] != '}')
+		return session_view(s, 0);
+	session_time(s->doc, s->now_ms, &t);
+	clock = session_time_json(&t);
+	ctext = cx_json_text(clock, &clen);
+	raw = malloc(len + clen + 16);
+	out = json_object_new_object();
+	if (raw == NULL || out == NULL) {
+		free(raw);
+		json_object_put(out);
+		json_object_put(clock);
+		return session_view(s, 0);
+	}
+	memcpy(raw, text, len - 1);
+	snprintf(raw + len - 1, clen + 16, "%s\"time\":%.*s}", len > 2 ? "," : "", (int)clen,
+	    ctext);
+	json_object_set_serializer(out, json_object_userdata_to_json_string, raw,
+	    json_object_free_userdata);
+	json_object_put(clock);
+	return out;
+}
+
 /* GET /api/interview/sessions/{id}   200 session | 401 | 404 | 422 */
 int
 interview_get(struct cx_request *req, struct cx_error *err)
@@ -389,7 +473,7 @@ interview_get(struct cx_request *req, struct cx_error *err)
 
 	if ((rc = session_load(req, 1, &s, err)) != CX_OK)
 		return rc;
-	rc = cx_http_ok(req, 200, session_view(&s, 0), "Interview session retrieved");
+	rc = cx_http_ok(req, 200, view_now(req->app->data, &s), "Interview session retrieved");
 	session_free(&s);
 	return rc;
 }

@@ -679,6 +679,19 @@ check_reader(const struct it_user *reader, const char *name)
 	cr_expect(iv_is_null(s, "anti_cheat.nonce"), "%s sees the nonce", name);
 	iv_arr(s, "anti_cheat_log");
 	json_object_put(s);
+	/* Workers reuse a rendered session while it does not change: the candidate's view and
+	 * the reader's must never be mixed up, whichever worker answers. */
+	for (int i = 0; i < 6; i++) {
+		s = iv_get(i % 2 ? reader->access : cand.access, id);
+		if (i % 2) {
+			expect_key_points(s, name);
+			cr_expect(iv_is_null(s, "anti_cheat.nonce"), "%s sees the nonce", name);
+		} else {
+			expect_no_key_points(s, "the candidate");
+			cr_expect_str_eq(iv_nz(iv_str_or_null(s, "anti_cheat.nonce")), nonce);
+		}
+		json_object_put(s);
+	}
 
 	expect_actions_refused(reader, id, 403, "FORBIDDEN", name);
 	iv_expect_status(cand.access, id, "active");
