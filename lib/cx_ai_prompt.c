@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cx_ai_prompt.h"
+#include "cx_buf.h"
 #include "cx_json.h"
 #include "cx_log.h"
 
@@ -27,50 +28,6 @@ const char *
 ai_op_name(enum ai_op op)
 {
 	return op >= 0 && op < AI_OP_N ? op_names[op] : "unknown";
-}
-
-/* ---------------------------------------------------------------- growing buffer */
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-
-static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap > 0 ? b->cap : 1024;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static char *
-sb_take(struct sbuf *b)
-{
-	if (b->oom) {
-		free(b->s);
-		return NULL;
-	}
-	if (b->s == NULL)
-		return strdup("");
-	return b->s;
 }
 
 /* ---------------------------------------------------------------- text */
@@ -328,23 +285,23 @@ ai_prompts_load(const char *dir, struct ai_prompts **out, struct cx_error *err)
 /* ---------------------------------------------------------------- filling */
 
 static void
-add_value(struct sbuf *b, const struct ai_var *v)
+add_value(struct cx_buf *b, const struct ai_var *v)
 {
 	const char *value = v->value != NULL ? v->value : "";
 	json_object *s;
 	const char *lit;
 
 	if (!v->quote) {
-		sb_add(b, value, strlen(value));
+		cx_buf_add(b, value, strlen(value));
 		return;
 	}
 	s = json_object_new_string(value);
 	lit = s != NULL ? json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
 	if (lit == NULL)
-		b->oom = 1;
+		b->failed = 1;
 	else
-		sb_add(b, lit, strlen(lit));
+		cx_buf_add(b, lit, strlen(lit));
 	json_object_put(s);
 }
 
@@ -352,14 +309,14 @@ char *
 ai_prompt_fill(const struct ai_prompts *p, enum ai_op op, const struct ai_var *vars,
     size_t nvars)
 {
-	struct sbuf b = { 0 };
+	struct cx_buf b = { 0 };
 	const char *t = p->user[op], *open, *close;
 	size_t i;
 
 	while ((open = strstr(t, "{{")) != NULL && (close = strstr(open + 2, "}}")) != NULL) {
 		size_t nlen = (size_t)(close - open - 2);
 
-		sb_add(&b, t, (size_t)(open - t));
+		cx_buf_add(&b, t, (size_t)(open - t));
 		for (i = 0; i < nvars; i++)
 			if (strlen(vars[i].name) == nlen &&
 			    memcmp(vars[i].name, open + 2, nlen) == 0) {
@@ -368,6 +325,6 @@ ai_prompt_fill(const struct ai_prompts *p, enum ai_op op, const struct ai_var *v
 			}
 		t = close + 2;
 	}
-	sb_add(&b, t, strlen(t));
-	return sb_take(&b);
+	cx_buf_add(&b, t, strlen(t));
+	return cx_buf_take(&b);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cx_ai_remote.h"
+#include "cx_buf.h"
 #include "cx_crypto.h"
 #include "cx_log.h"
 #include "cx_redis.h"
@@ -35,8 +36,7 @@ ai_http_global_init(void)
 }
 
 struct sink {
-	char *buf;
-	size_t len, cap;
+	struct cx_buf b;
 	int over;                  /* the answer passed AI_REMOTE_MAX_BODY */
 };
 
@@ -46,26 +46,12 @@ on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	struct sink *s = userdata;
 	size_t n = size * nmemb;
 
-	if (n > AI_REMOTE_MAX_BODY - s->len) {
+	if (n > AI_REMOTE_MAX_BODY - s->b.len) {
 		s->over = 1;
 		return 0;              /* curl stops with CURLE_WRITE_ERROR */
 	}
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap > 0 ? s->cap : 16384;
-		char *p;
-
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		p = realloc(s->buf, cap);
-		if (p == NULL)
-			return 0;
-		s->buf = p;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return n;
+	cx_buf_add(&s->b, data, n);
+	return s->b.failed ? 0 : n;
 }
 
 void
@@ -207,7 +193,7 @@ ai_http_post(const struct ai_http *h, const char *body, size_t len, struct ai_re
 		long status = 0, wait;
 		int again;
 
-		free(s.buf);
+		cx_buf_free(&s.b);
 		memset(&s, 0, sizeof(s));
 		errbuf[0] = '\0';
 		if ((c = easy_new(h, headers, body, len, &s, errbuf)) == NULL) {
@@ -241,11 +227,11 @@ ai_http_post(const struct ai_http *h, const char *body, size_t len, struct ai_re
 		sleep_ms(wait);
 		waited += wait;
 	}
-	out->body = s.buf;         /* the last answer, also on failure (for the caller's log) */
-	out->len = s.len;
-	s.buf = NULL;
+	out->len = s.b.len;
+	out->body = s.b.data;      /* the last answer, also on failure (for the caller's log) */
+	s.b.data = NULL;
 out:
-	free(s.buf);
+	cx_buf_free(&s.b);
 	curl_slist_free_all(headers);
 	return rc;
 }

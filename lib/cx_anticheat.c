@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cx_anticheat.h"
+#include "cx_buf.h"
 #include "cx_crypto.h"
 #include "cx_json.h"
 #include "cx_time.h"
@@ -66,13 +67,6 @@ struct ac_event {
 	const char *timestamp;
 	json_object *details;    /* NULL: missing or null, canonical "{}" */
 	const char *hash;        /* the client's sequence_hash (apply only) */
-};
-
-/* A growing text buffer; on allocation failure it stops growing and remembers it. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int failed;
 };
 
 const char *
@@ -365,43 +359,13 @@ parse_event(json_object *obj, int idx, int with_hash, struct ac_event *ev,
 
 /* ---- canonical form ---- */
 
-static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* A JSON string exactly as JavaScript's JSON.stringify writes it. */
 static void
-sb_json_string(struct sbuf *b, const char *s, size_t n)
+sb_json_string(struct cx_buf *b, const char *s, size_t n)
 {
 	size_t run = 0;
 
-	sb_add(b, "\"", 1);
+	cx_buf_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
@@ -423,12 +387,12 @@ sb_json_string(struct sbuf *b, const char *s, size_t n)
 		}
 		if (rep == NULL)
 			continue;
-		sb_add(b, s + run, i - run);
-		sb_str(b, rep);
+		cx_buf_add(b, s + run, i - run);
+		cx_buf_str(b, rep);
 		run = i + 1;
 	}
-	sb_add(b, s + run, n - run);
-	sb_add(b, "\"", 1);
+	cx_buf_add(b, s + run, n - run);
+	cx_buf_add(b, "\"", 1);
 }
 
 static int
@@ -439,7 +403,7 @@ key_cmp(const void *a, const void *b)
 
 /* details (validated: flat, at most MAX_DETAIL_KEYS) with keys sorted by byte value. */
 static void
-sb_details(struct sbuf *b, json_object *d)
+sb_details(struct cx_buf *b, json_object *d)
 {
 	const char *keys[MAX_DETAIL_KEYS];
 	size_t n = 0;
@@ -453,45 +417,45 @@ sb_details(struct sbuf *b, json_object *d)
 		}
 	}
 	qsort(keys, n, sizeof(keys[0]), key_cmp);
-	sb_add(b, "{", 1);
+	cx_buf_add(b, "{", 1);
 	for (size_t i = 0; i < n; i++) {
 		json_object *v = json_object_object_get(d, keys[i]);
 
 		if (i > 0)
-			sb_add(b, ",", 1);
+			cx_buf_add(b, ",", 1);
 		sb_json_string(b, keys[i], strlen(keys[i]));
-		sb_add(b, ":", 1);
+		cx_buf_add(b, ":", 1);
 		switch (json_object_get_type(v)) {
 		case json_type_boolean:
-			sb_str(b, json_object_get_boolean(v) ? "true" : "false");
+			cx_buf_str(b, json_object_get_boolean(v) ? "true" : "false");
 			break;
 		case json_type_int:
 			snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(v));
-			sb_str(b, num);
+			cx_buf_str(b, num);
 			break;
 		case json_type_string:
 			sb_json_string(b, json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
 			break;
 		default:
-			sb_str(b, "null");
+			cx_buf_str(b, "null");
 		}
 	}
-	sb_add(b, "}", 1);
+	cx_buf_add(b, "}", 1);
 }
 
 /* canonical(ev) into b (b->failed on allocation failure). */
 static void
-canonical(struct sbuf *b, const struct ac_event *ev)
+canonical(struct cx_buf *b, const struct ac_event *ev)
 {
 	char num[32];
 
 	snprintf(num, sizeof(num), "%" PRId64 "\n", ev->seq);
-	sb_str(b, num);
-	sb_str(b, ev->ce->name);
-	sb_add(b, "\n", 1);
-	sb_str(b, ev->timestamp);
-	sb_add(b, "\n", 1);
+	cx_buf_str(b, num);
+	cx_buf_str(b, ev->ce->name);
+	cx_buf_add(b, "\n", 1);
+	cx_buf_str(b, ev->timestamp);
+	cx_buf_add(b, "\n", 1);
 	sb_details(b, ev->details);
 }
 
@@ -500,16 +464,16 @@ static int
 chain_step(const char *prev, const struct ac_event *ev, char out[CX_AC_HASH_LEN],
     struct cx_error *err)
 {
-	struct sbuf b = { 0 };
+	struct cx_buf b = { 0 };
 
-	sb_add(&b, prev, 64);
+	cx_buf_add(&b, prev, 64);
 	canonical(&b, ev);
 	if (b.failed) {
-		free(b.p);
+		free(b.data);
 		return cx_error_internal(err, "out of memory");
 	}
-	cx_sha256_hex(b.p, b.len, out);
-	free(b.p);
+	cx_sha256_hex(b.data, b.len, out);
+	free(b.data);
 	return CX_OK;
 }
 
@@ -517,17 +481,17 @@ char *
 cx_ac_canonical(json_object *event, struct cx_error *err)
 {
 	struct ac_event ev;
-	struct sbuf b = { 0 };
+	struct cx_buf b = { 0 };
 
 	if (parse_event(event, -1, 0, &ev, err) != CX_OK)
 		return NULL;
 	canonical(&b, &ev);
 	if (b.failed) {
-		free(b.p);
+		free(b.data);
 		cx_error_internal(err, "out of memory");
 		return NULL;
 	}
-	return b.p;
+	return b.data;
 }
 
 int

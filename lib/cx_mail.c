@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cx_buf.h"
 #include "cx_config.h"
 #include "cx_crypto.h"
 #include "cx_log.h"
@@ -27,59 +28,6 @@
 #define MAX_ADDRESS 254
 #define MAX_SUBJECT 900
 #define MAX_MESSAGE_BYTES (1024 * 1024)
-
-/* A growing NUL-terminated buffer; on allocation failure `failed` is set and appends
- * become no-ops, so callers check once at the end. */
-struct buf {
-	char *data;
-	size_t len, cap;
-	int failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->data, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		b->failed = 1;
-		return;
-	}
-	buf_add(b, tmp, (size_t)n);
-}
 
 /* ---- addresses ------------------------------------------------------------ */
 
@@ -169,7 +117,7 @@ lookup_var(const char *const *vars, const char *name, size_t len)
  * LF of values are dropped. A missing variable or an unclosed {{ is a template bug. */
 static int
 render(const char *tmpl_name, const char *text, size_t len, const char *const *vars,
-    int header, struct buf *out, struct cx_error *err)
+    int header, struct cx_buf *out, struct cx_error *err)
 {
 	const char *p = text, *end = text + len;
 
@@ -178,10 +126,10 @@ render(const char *tmpl_name, const char *text, size_t len, const char *const *v
 		size_t nlen;
 
 		if (open == NULL) {
-			buf_add(out, p, (size_t)(end - p));
+			cx_buf_add(out, p, (size_t)(end - p));
 			break;
 		}
-		buf_add(out, p, (size_t)(open - p));
+		cx_buf_add(out, p, (size_t)(open - p));
 		close = memmem(open + 2, (size_t)(end - open - 2), "}}", 2);
 		if (close == NULL)
 			return cx_error_internal(err, "mail template %s: unclosed {{", tmpl_name);
@@ -197,7 +145,7 @@ render(const char *tmpl_name, const char *text, size_t len, const char *const *v
 			    tmpl_name, (int)(nlen < MAX_VAR_NAME ? nlen : MAX_VAR_NAME), name);
 		for (const char *v = value; *v != '\0'; v++)
 			if (!header || (*v != '\r' && *v != '\n'))
-				buf_add(out, v, 1);
+				cx_buf_add(out, v, 1);
 		p = close + 2;
 	}
 	return CX_OK;
@@ -205,7 +153,7 @@ render(const char *tmpl_name, const char *text, size_t len, const char *const *v
 
 /* Read schema_dir/mail/<name>.txt into a buffer (CR removed). */
 static int
-read_template(const struct cx_config *cfg, const char *name, struct buf *text,
+read_template(const struct cx_config *cfg, const char *name, struct cx_buf *text,
     struct cx_error *err)
 {
 	char path[PATH_MAX], chunk[4096];
@@ -224,7 +172,7 @@ read_template(const struct cx_config *cfg, const char *name, struct buf *text,
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
 		for (size_t i = 0; i < n; i++)
 			if (chunk[i] != '\r')
-				buf_add(text, &chunk[i], 1);
+				cx_buf_add(text, &chunk[i], 1);
 		if (text->len > MAX_TEMPLATE_BYTES) {
 			rc = cx_error_internal(err, "mail template %s is too large", name);
 			goto out;
@@ -243,7 +191,7 @@ int
 cx_mail_send_template(const struct cx_config *cfg, const char *to, const char *template_name,
     const char *const *vars, struct cx_error *err)
 {
-	struct buf text = { 0 }, subject = { 0 }, body = { 0 };
+	struct cx_buf text = { 0 }, subject = { 0 }, body = { 0 };
 	const char *nl, *body_start;
 	int rc;
 
@@ -285,7 +233,7 @@ out:
  * 39 input bytes per word so every folded line stays under 78 characters, split on
  * UTF-8 boundaries). */
 static void
-put_subject(struct buf *msg, const char *subject)
+put_subject(struct cx_buf *msg, const char *subject)
 {
 	size_t len = strlen(subject), pos = 0;
 	int ascii = 1;
@@ -293,10 +241,10 @@ put_subject(struct buf *msg, const char *subject)
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)subject[i] >= 0x80)
 			ascii = 0;
-	buf_str(msg, "Subject: ");
+	cx_buf_str(msg, "Subject: ");
 	if (ascii) {
-		buf_str(msg, subject);
-		buf_str(msg, "\r\n");
+		cx_buf_str(msg, subject);
+		cx_buf_str(msg, "\r\n");
 		return;
 	}
 	while (pos < len) {
@@ -307,14 +255,14 @@ put_subject(struct buf *msg, const char *subject)
 		if (n == 0)
 			n = len - pos > 39 ? 39 : len - pos;
 		EVP_EncodeBlock(enc, (const unsigned char *)subject + pos, (int)n);
-		buf_printf(msg, "%s=?UTF-8?B?%s?=", pos ? "\r\n " : "", (const char *)enc);
+		cx_buf_printf(msg, "%s=?UTF-8?B?%s?=", pos ? "\r\n " : "", (const char *)enc);
 		pos += n;
 	}
-	buf_str(msg, "\r\n");
+	cx_buf_str(msg, "\r\n");
 }
 
 static void
-put_date(struct buf *msg, time_t now)
+put_date(struct cx_buf *msg, time_t now)
 {
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
@@ -322,14 +270,14 @@ put_date(struct buf *msg, time_t now)
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
-	buf_printf(msg, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
+	cx_buf_printf(msg, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
 	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* The whole RFC 5322 message with CRLF line ends. */
 static int
 build_message(const struct cx_config *cfg, const char *from_addr, const char *to,
-    const char *subject, const char *body, struct buf *msg, struct cx_error *err)
+    const char *subject, const char *body, struct cx_buf *msg, struct cx_error *err)
 {
 	unsigned char rnd[16];
 	char hex[33], clean[MAX_SUBJECT + 1];
@@ -347,24 +295,24 @@ build_message(const struct cx_config *cfg, const char *from_addr, const char *to
 		return cx_error_internal(err, "no random bytes for Message-ID");
 	cx_hex_encode(rnd, sizeof(rnd), hex);
 	put_date(msg, time(NULL));
-	buf_printf(msg, "From: %s\r\n", cfg->mail_from);
-	buf_printf(msg, "To: %s\r\n", to);
+	cx_buf_printf(msg, "From: %s\r\n", cfg->mail_from);
+	cx_buf_printf(msg, "To: %s\r\n", to);
 	put_subject(msg, clean);
-	buf_printf(msg, "Message-ID: <%s@%s>\r\n", hex, domain);
-	buf_str(msg, "MIME-Version: 1.0\r\n");
-	buf_str(msg, "Content-Type: text/plain; charset=UTF-8\r\n");
-	buf_str(msg, "Content-Transfer-Encoding: 8bit\r\n");
-	buf_str(msg, "\r\n");
+	cx_buf_printf(msg, "Message-ID: <%s@%s>\r\n", hex, domain);
+	cx_buf_str(msg, "MIME-Version: 1.0\r\n");
+	cx_buf_str(msg, "Content-Type: text/plain; charset=UTF-8\r\n");
+	cx_buf_str(msg, "Content-Transfer-Encoding: 8bit\r\n");
+	cx_buf_str(msg, "\r\n");
 	for (const char *p = body; *p != '\0'; p++) {
 		if (*p == '\r')
 			continue;
 		if (*p == '\n')
-			buf_add(msg, "\r\n", 2);
+			cx_buf_add(msg, "\r\n", 2);
 		else
-			buf_add(msg, p, 1);
+			cx_buf_add(msg, p, 1);
 	}
 	if (msg->len < 2 || memcmp(msg->data + msg->len - 2, "\r\n", 2) != 0)
-		buf_add(msg, "\r\n", 2);
+		cx_buf_add(msg, "\r\n", 2);
 	if (msg->failed || msg->len > MAX_MESSAGE_BYTES)
 		return cx_error_internal(err, "mail message too large or out of memory");
 	return CX_OK;
@@ -408,7 +356,7 @@ write_all(int fd, const char *data, size_t len)
 }
 
 static int
-outbox_write(const struct cx_config *cfg, const struct buf *msg, struct cx_error *err)
+outbox_write(const struct cx_config *cfg, const struct cx_buf *msg, struct cx_error *err)
 {
 	char tmp[PATH_MAX], final[PATH_MAX], hex[17];
 	unsigned char rnd[8];
@@ -496,7 +444,7 @@ is_loopback(const char *host)
 
 static int
 smtp_send(const struct cx_config *cfg, const char *from_addr, const char *to,
-    const struct buf *msg, struct cx_error *err)
+    const struct cx_buf *msg, struct cx_error *err)
 {
 	CURL *curl = NULL;
 	struct curl_slist *rcpt = NULL;
@@ -561,7 +509,7 @@ int
 cx_mail_send(const struct cx_config *cfg, const char *to, const char *subject,
     const char *body, struct cx_error *err)
 {
-	struct buf msg = { 0 };
+	struct cx_buf msg = { 0 };
 	char from_addr[MAX_ADDRESS + 1];
 	int rc;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cx_buf.h"
 #include "cx_log.h"
 #include "cx_store.h"
 #include "cx_store_impl.h"
@@ -52,8 +53,7 @@ struct bind {
 };
 
 struct sql {
-	char *text;
-	size_t len, cap;
+	struct cx_buf text;
 	struct bind *binds;
 	size_t nbinds, bcap;
 	int oom;
@@ -62,7 +62,7 @@ struct sql {
 static void
 sql_free(struct sql *q)
 {
-	free(q->text);
+	cx_buf_free(&q->text);
 	free(q->binds);
 	memset(q, 0, sizeof(*q));
 }
@@ -71,39 +71,12 @@ static void __attribute__((format(printf, 2, 3)))
 sql_addf(struct sql *q, const char *fmt, ...)
 {
 	va_list ap;
-	size_t need;
-	char *p;
-	int n;
 
-	if (q->oom)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(q->text ? q->text + q->len : NULL, q->text ? q->cap - q->len : 0, fmt, ap);
+	cx_buf_vprintf(&q->text, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
+	if (q->text.failed)
 		q->oom = 1;
-		return;
-	}
-	if (q->text != NULL && (size_t)n < q->cap - q->len) {
-		q->len += (size_t)n;
-		return;
-	}
-	need = q->len + (size_t)n + 1;
-	if (need < 256)
-		need = 256;
-	if (need < q->cap * 2)
-		need = q->cap * 2;
-	p = realloc(q->text, need);
-	if (p == NULL) {
-		q->oom = 1;
-		return;
-	}
-	q->text = p;
-	q->cap = need;
-	va_start(ap, fmt);
-	vsnprintf(q->text + q->len, q->cap - q->len, fmt, ap);
-	va_end(ap);
-	q->len += (size_t)n;
 }
 
 static struct bind *
@@ -475,9 +448,9 @@ prepare_sql(struct sqlite_store *s, const struct sql *q, sqlite3_stmt **out,
 {
 	int rc;
 
-	if (q->oom || q->text == NULL)
+	if (q->oom || q->text.data == NULL)
 		return cx_error_internal(err, "out of memory building SQL");
-	if ((rc = prepare(s, q->text, out, err)) != CX_OK)
+	if ((rc = prepare(s, q->text.data, out, err)) != CX_OK)
 		return rc;
 	if ((rc = bind_all(s, *out, q, err)) != CX_OK)
 		stmt_done(*out);
@@ -739,7 +712,7 @@ create_index(struct sqlite_store *s, const struct cx_index *idx, struct cx_error
 		rc = cx_error_internal(err, "out of memory");
 		goto out;
 	}
-	rc = sqlite3_exec(s->db, q.text, NULL, NULL, NULL);
+	rc = sqlite3_exec(s->db, q.text.data, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		char msg[256];
 

@@ -241,3 +241,43 @@ Test(log, lines_are_json_with_context)
 	unlink(path);
 	cx_log_init("cx", CX_LOG_INFO, 2);
 }
+
+#include "cx_buf.h"
+
+Test(buf, appends_grow_and_take_hands_over)
+{
+	struct cx_buf b = { 0 };
+	char *s, big[2000];
+
+	s = cx_buf_take(&b);
+	cr_assert_str_eq(s, "", "an untouched buffer gives an empty string");
+	free(s);
+	cx_buf_str(&b, "id=");
+	cx_buf_printf(&b, "%d/%s", 42, "x");
+	cx_buf_add(&b, "abc", 2);
+	cr_assert_eq(b.len, 9);
+	cr_assert_str_eq(b.data, "id=42/xab");
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cx_buf_printf(&b, "[%s]", big);   /* longer than printf's stack buffer */
+	cr_assert_eq(b.len, 9 + 2 + sizeof(big) - 1);
+	cr_assert_eq(b.data[b.len], '\0');
+	cr_assert_eq(b.data[b.len - 1], ']');
+	s = cx_buf_take(&b);
+	cr_assert_null(b.data);
+	cr_assert_eq(b.len, 0);
+	cr_assert_eq(strncmp(s, "id=42/xab[zzz", 13), 0);
+	free(s);
+}
+
+Test(buf, a_failed_buffer_yields_null)
+{
+	struct cx_buf b = { 0 };
+
+	cx_buf_str(&b, "partial");
+	b.failed = 1;          /* what an allocation failure leaves */
+	cx_buf_str(&b, " more");
+	cr_assert_eq(b.len, 7, "appends after a failure are ignored");
+	cr_assert_null(cx_buf_take(&b));
+	cr_assert_null(b.data);
+}
