@@ -32,39 +32,35 @@ outcome_json(struct session *s, const struct cx_ac_outcome *o)
 	return data;
 }
 
+/* One "warning" event: message (a string, taken) with the strikes so far. */
+static void
+publish_warning(struct cx_request *req, struct session *s, json_object *message,
+    int terminated)
+{
+	json_object *st = json_object_object_get(s->doc, "anti_cheat");
+	json_object *data = json_object_new_object();
+
+	json_object_object_add(data, "message", message);
+	json_object_object_add(data, "violations",
+	    json_object_get(json_object_object_get(st, "violations")));
+	json_object_object_add(data, "threshold", json_object_new_int(s->ia->ac.total_limit));
+	json_object_object_add(data, "strikes",
+	    json_object_get(json_object_object_get(st, "strikes")));
+	json_object_object_add(data, "terminated", json_object_new_boolean(terminated));
+	state_publish(req, cx_json_str(s->doc, "id"), "warning", data);
+}
+
+/* Each strike's warning, then the reason when the interview ends. */
 static void
 publish_warnings(struct cx_request *req, struct session *s, const struct cx_ac_outcome *o)
 {
-	json_object *st = json_object_object_get(s->doc, "anti_cheat");
 	size_t i;
 
-	for (i = 0; i < json_object_array_length(o->warnings); i++) {
-		json_object *data = json_object_new_object();
-
-		json_object_object_add(data, "message", json_object_get(
-		    json_object_array_get_idx(o->warnings, i)));
-		json_object_object_add(data, "violations",
-		    json_object_get(json_object_object_get(st, "violations")));
-		json_object_object_add(data, "threshold",
-		    json_object_new_int(s->ia->ac.total_limit));
-		json_object_object_add(data, "strikes",
-		    json_object_get(json_object_object_get(st, "strikes")));
-		json_object_object_add(data, "terminated", json_object_new_boolean(o->terminate));
-		state_publish(req, cx_json_str(s->doc, "id"), "warning", data);
-	}
-	if (o->terminate) {
-		json_object *data = json_object_new_object();
-
-		json_object_object_add(data, "message", json_object_new_string(o->reason));
-		json_object_object_add(data, "violations",
-		    json_object_get(json_object_object_get(st, "violations")));
-		json_object_object_add(data, "threshold",
-		    json_object_new_int(s->ia->ac.total_limit));
-		json_object_object_add(data, "strikes",
-		    json_object_get(json_object_object_get(st, "strikes")));
-		json_object_object_add(data, "terminated", json_object_new_boolean(1));
-		state_publish(req, cx_json_str(s->doc, "id"), "warning", data);
-	}
+	for (i = 0; i < json_object_array_length(o->warnings); i++)
+		publish_warning(req, s, json_object_get(json_object_array_get_idx(o->warnings, i)),
+		    o->terminate);
+	if (o->terminate)
+		publish_warning(req, s, json_object_new_string(o->reason), 1);
 }
 
 static void

@@ -266,22 +266,12 @@ spare_question(json_object *doc, int current)
 	int i;
 
 	for (i = (int)json_object_array_length(qs) - 1; i > current; i--) {
-		json_object *q = json_object_array_get_idx(qs, (size_t)i), *v;
+		json_object *q = json_object_array_get_idx(qs, (size_t)i);
 
-		if (cx_json_str(q, "asked_at") == NULL &&
-		    !(json_object_object_get_ex(q, "is_follow_up", &v) &&
-		    json_object_get_boolean(v)))
+		if (cx_json_str(q, "asked_at") == NULL && !question_is_follow_up(q))
 			return i;
 	}
 	return -1;
-}
-
-static int
-is_follow_up(json_object *q)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(q, "is_follow_up", &v) && json_object_get_boolean(v);
 }
 
 /* Insert the follow-up the evaluation asked for after the current question, dropping the
@@ -366,7 +356,7 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 
 	session_touch(s);
 	q = json_object_get(q);   /* the plan may be rebuilt below */
-	allow = !is_follow_up(q) && spare_question(s->doc, index) >= 0;
+	allow = !question_is_follow_up(q) && spare_question(s->doc, index) >= 0;
 	if ((rc = cx_ai_evaluate_answer(ia->ai, q, a->content, a->type, allow, &feedback,
 	    err)) != CX_OK)
 		goto out;
@@ -459,9 +449,10 @@ interview_answer(struct cx_request *req, struct cx_error *err)
 	if (rc != CX_OK)
 		goto out;
 	stored = session_find_answer(s.doc, a.question_id);
-	state_publish(req, cx_json_str(s.doc, "id"), "feedback", answer_data(&s, stored));
+	data = answer_data(&s, stored);
+	state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));
 	publish_question(req, &s);
-	rc = cx_http_ok(req, 200, answer_data(&s, stored), "Answer recorded");
+	rc = cx_http_ok(req, 200, data, "Answer recorded");
 out:
 	session_free(&s);
 	return rc;
@@ -604,11 +595,10 @@ summary_json(struct session *s)
 static int
 may_read(struct cx_request *req, json_object *summary)
 {
-	const char *cand = cx_json_str(summary, "candidate_id"), *role = req->claims.role;
+	const char *cand = cx_json_str(summary, "candidate_id");
 
 	return (cand != NULL && strcmp(cand, req->claims.sub) == 0) ||
-	    cx_role_has_permission(role, "read_candidates") ||
-	    (role != NULL && strcmp(role, "admin") == 0);
+	    session_reader_is_staff(req);
 }
 
 /* GET /api/interview/sessions/{id}/summary   200 summary | 404 | 409 (not finished) | 422 */

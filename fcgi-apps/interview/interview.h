@@ -91,6 +91,10 @@ json_object *session_view(const struct session *s, int list_form);
 json_object *question_view(json_object *q, int index, int total, int with_key_points);
 
 const char *session_status(json_object *doc);
+int64_t session_rev(json_object *doc);                 /* -1 when missing */
+int question_is_follow_up(json_object *q);
+/* The caller reads sessions as staff: a recruiter (read_candidates) or an admin. */
+int session_reader_is_staff(const struct cx_request *req);
 int session_is(json_object *doc, const char *status);
 json_object *session_questions(json_object *doc);
 int session_current(json_object *doc);             /* index of the current question, -1 */

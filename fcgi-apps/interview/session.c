@@ -87,6 +87,20 @@ get_int(json_object *obj, const char *field, int64_t def)
 	return json_object_get_int64(v);
 }
 
+int64_t
+session_rev(json_object *doc)
+{
+	return get_int(doc, "rev", -1);
+}
+
+int
+question_is_follow_up(json_object *q)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(q, "is_follow_up", &v) && json_object_get_boolean(v);
+}
+
 int
 session_current(json_object *doc)
 {
@@ -208,14 +222,14 @@ question_view(json_object *q, int index, int total, int with_key_points)
 		"time_minutes", "asked_at", "level_note", NULL };
 	static const char *const staff[] = { "key_points", "matched_skills", "skills", "level",
 		NULL };
-	json_object *o = json_object_new_object(), *v;
+	json_object *o = json_object_new_object();
 
 	copy_fields(o, q, always);
 	json_object_object_add(o, "index", json_object_new_int(index));
 	if (total > 0)
 		json_object_object_add(o, "total", json_object_new_int(total));
-	json_object_object_add(o, "is_follow_up", json_object_new_boolean(
-	    json_object_object_get_ex(q, "is_follow_up", &v) && json_object_get_boolean(v)));
+	json_object_object_add(o, "is_follow_up",
+	    json_object_new_boolean(question_is_follow_up(q)));
 	copy_field(o, q, "parent_id");
 	copy_field(o, q, "gap");
 	if (with_key_points)
@@ -315,8 +329,8 @@ session_view(const struct session *s, int list_form)
 	return o;
 }
 
-static int
-caller_is_staff(const struct cx_request *req)
+int
+session_reader_is_staff(const struct cx_request *req)
 {
 	const char *role = req->claims.role;
 
@@ -400,7 +414,7 @@ cache_put(struct interview_app *ia, json_object *doc)
 	}
 	json_object_put(c->doc);
 	snprintf(c->id, sizeof(c->id), "%s", id);
-	c->rev = get_int(doc, "rev", 0);
+	c->rev = session_rev(doc);
 	c->doc = doc;
 	c->used = ++ia->tick;
 }
@@ -427,12 +441,12 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 		cand = cx_json_str(s->doc, "candidate_id");
 		s->owner = cand != NULL &&
 		    strcmp(cand, req->claims.sub) == 0;
-		s->staff = !s->owner && caller_is_staff(req);
+		s->staff = !s->owner && session_reader_is_staff(req);
 		s->now_ms = cx_time_now_ms();
 		s->ia = req->app->data;
 		if (!s->owner && !(staff_ok && s->staff)) {
 			session_free(s);
-			if (caller_is_staff(req))
+			if (session_reader_is_staff(req))
 				return cx_error_set(err, CX_EFORBIDDEN,
 				    "Only the candidate can take part in their interview");
 			return cx_error_set(err, CX_ENOTFOUND, "Interview session not found");
@@ -475,7 +489,7 @@ session_touch(struct session *s)
 int
 session_save(struct cx_request *req, struct session *s, struct cx_error *err)
 {
-	int64_t rev = get_int(s->doc, "rev", 0);
+	int64_t rev = session_rev(s->doc);
 	struct cx_filter *f;
 	char now[CX_TIME_LEN];
 	int rc;

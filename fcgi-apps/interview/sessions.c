@@ -321,8 +321,7 @@ interview_list(struct cx_request *req, struct cx_error *err)
 	const char *mode = cx_http_query(req, "mode"), *cand = cx_http_query(req, "candidate_id");
 	int64_t page, limit, total = 0;
 	size_t i;
-	int rc, staff = cx_role_has_permission(req->claims.role, "read_candidates") ||
-	    strcmp(req->claims.role, "admin") == 0;
+	int rc, staff = session_reader_is_staff(req);
 
 	if ((rc = cx_http_paging(req, LIST_DEFAULT, LIST_MAX, &page, &limit, err)) != CX_OK)
 		goto out;
@@ -382,14 +381,6 @@ out:
 	return rc;
 }
 
-static int64_t
-doc_rev(json_object *doc)
-{
-	json_object *v = json_object_object_get(doc, "rev");
-
-	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
-}
-
 /* The session as s's caller sees it, without the clock: rendered once per revision and
  * kind of reader (its candidate or staff), since a polling client reads it far more often
  * than it changes. Borrowed text (valid until the next call), or NULL. */
@@ -397,7 +388,7 @@ static const char *
 view_text(struct interview_app *ia, struct session *s, size_t *len)
 {
 	const char *id = cx_json_str(s->doc, "id"), *text;
-	int64_t rev = doc_rev(s->doc);
+	int64_t rev = session_rev(s->doc);
 	struct cached_view *c = NULL;
 	json_object *v;
 	size_t i;
