@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cx_audit.h"
+#include "cx_http.h"
 #include "cx_log.h"
 #include "cx_store.h"
 #include "cx_time.h"
@@ -87,4 +88,23 @@ out:
 	json_object_put(details);
 	json_object_put(doc);
 	return rc;
+}
+
+void
+cx_audit_request(struct cx_request *req, const char *user_id, const char *action,
+    const char *resource, const char *resource_id, enum cx_severity severity,
+    json_object *details)
+{
+	struct cx_audit_entry e = {
+		.user_id = user_id,
+		.action = action,
+		.resource = resource,
+		.resource_id = resource_id,
+		.details = details,
+		.ip_address = req->remote_addr,
+		.user_agent = req->user_agent,
+		.severity = severity,
+	};
+
+	cx_audit_write(req->app->store, &e, NULL);
 }

@@ -27,4 +27,12 @@ int cx_audit_write(struct cx_store *store, const struct cx_audit_entry *entry,
     struct cx_error *err);
 const char *cx_severity_name(enum cx_severity sev);
 
+/* An entry for what the caller of req did: its address and user agent are recorded.
+ * details is consumed; failures are logged only (an audit failure never fails the
+ * request it describes). */
+struct cx_request;
+void cx_audit_request(struct cx_request *req, const char *user_id, const char *action,
+    const char *resource, const char *resource_id, enum cx_severity severity,
+    json_object *details);
+
 #endif

@@ -23,18 +23,7 @@ void
 auth_audit(struct cx_request *req, const char *user_id, const char *action,
     enum cx_severity severity, json_object *details)
 {
-	struct cx_audit_entry e = {
-		.user_id = user_id,
-		.action = action,
-		.resource = "auth",
-		.resource_id = user_id,
-		.details = details,
-		.ip_address = req->remote_addr,
-		.user_agent = req->user_agent,
-		.severity = severity,
-	};
-
-	cx_audit_write(req->app->store, &e, NULL);
+	cx_audit_request(req, user_id, action, "auth", user_id, severity, details);
 }
 
 int

@@ -66,19 +66,11 @@ publish_warnings(struct cx_request *req, struct session *s, const struct cx_ac_o
 static void
 audit_termination(struct cx_request *req, struct session *s, const char *reason)
 {
-	struct cx_audit_entry audit = { 0 };
 	json_object *details = json_object_new_object();
 
 	json_object_object_add(details, "reason", json_object_new_string(reason));
-	audit.user_id = req->claims.sub;
-	audit.action = "interview_terminated";
-	audit.resource = "interview_session";
-	audit.resource_id = cx_json_str(s->doc, "id");
-	audit.details = details;
-	audit.ip_address = req->remote_addr;
-	audit.user_agent = req->user_agent;
-	audit.severity = CX_SEV_HIGH;
-	cx_audit_write(req->app->store, &audit, NULL);
+	cx_audit_request(req, req->claims.sub, "interview_terminated", "interview_session",
+	    cx_json_str(s->doc, "id"), CX_SEV_HIGH, details);
 }
 
 /* Append the entries to the log held in the document. */

@@ -521,7 +521,6 @@ int
 interview_finalize(struct cx_request *req, struct cx_error *err)
 {
 	struct session s;
-	struct cx_audit_entry audit = { 0 };
 	json_object *data;
 	int rc;
 
@@ -534,14 +533,8 @@ interview_finalize(struct cx_request *req, struct cx_error *err)
 	if ((rc = session_finish(req, &s, "completed", "finished", err)) != CX_OK)
 		goto out;
 	session_publish_complete(req, &s);
-	audit.user_id = req->claims.sub;
-	audit.action = "interview_completed";
-	audit.resource = "interview_session";
-	audit.resource_id = cx_json_str(s.doc, "id");
-	audit.ip_address = req->remote_addr;
-	audit.user_agent = req->user_agent;
-	audit.severity = CX_SEV_LOW;
-	cx_audit_write(req->app->store, &audit, NULL);
+	cx_audit_request(req, req->claims.sub, "interview_completed", "interview_session",
+	    cx_json_str(s.doc, "id"), CX_SEV_LOW, NULL);
 	data = json_object_new_object();
 	json_object_object_add(data, "result", json_object_get(json_object_object_get(s.doc,
 	    "result")));

@@ -257,7 +257,6 @@ interview_create(struct cx_request *req, struct cx_error *err)
 	struct create_req c;
 	struct cx_ai_spec spec;
 	struct session s = { 0 };
-	struct cx_audit_entry audit = { 0 };
 	json_object *resume_doc = NULL, *questions = NULL;
 	const char *resume;
 	char id[CX_OID_LEN];
@@ -288,14 +287,8 @@ interview_create(struct cx_request *req, struct cx_error *err)
 	s.doc = new_session_doc(req, &c, id, resume, questions, cx_ai_provider_name(ia->ai));
 	if ((rc = cx_store_insert(req->app->store, SESSIONS, s.doc, err)) != CX_OK)
 		goto out;
-	audit.user_id = req->claims.sub;
-	audit.action = "interview_created";
-	audit.resource = "interview_session";
-	audit.resource_id = id;
-	audit.ip_address = req->remote_addr;
-	audit.user_agent = req->user_agent;
-	audit.severity = CX_SEV_LOW;
-	cx_audit_write(req->app->store, &audit, NULL);
+	cx_audit_request(req, req->claims.sub, "interview_created", "interview_session", id,
+	    CX_SEV_LOW, NULL);
 	s.owner = 1;
 	s.now_ms = cx_time_now_ms();
 	s.ia = ia;
