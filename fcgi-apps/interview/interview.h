@@ -53,9 +53,8 @@ struct session {
 	int staff;             /* the caller reads as recruiter or admin */
 	int64_t now_ms;
 	const struct interview_app *ia;
-	struct cx_request *req;
+	struct cx_request *req;   /* set by session_load: the worker's caches and Redis */
 	int clean;             /* doc is what the store holds at its revision */
-	struct interview_app *cache_owner;   /* where session_free returns a clean doc */
 };
 
 /* Time accounting of a session (milliseconds; paused time does not count). */

@@ -436,7 +436,6 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 		if (s->doc == NULL && (rc = load_doc(req, id, &s->doc, err)) != CX_OK)
 			return rc;
 		s->clean = 1;
-		s->cache_owner = req->app->data;
 		s->req = req;
 		cand = cx_json_str(s->doc, "candidate_id");
 		s->owner = cand != NULL &&
@@ -472,8 +471,8 @@ session_free(struct session *s)
 {
 	if (s->req != NULL)
 		state_flush(s->req);
-	if (s->doc != NULL && s->clean && s->cache_owner != NULL)
-		cache_put(s->cache_owner, s->doc);
+	if (s->doc != NULL && s->clean && s->req != NULL)
+		cache_put(s->req->app->data, s->doc);
 	else
 		json_object_put(s->doc);
 	s->doc = NULL;
