@@ -938,6 +938,44 @@ cx_store_replace_one(struct cx_store *store, const char *coll, const struct cx_f
 	return store->ops->replace_one(store, coll, filter, json_object_get_string(id), doc, err);
 }
 
+void
+cx_store_defer_checkpoints(struct cx_store *store)
+{
+	if (store != NULL && store->ops->defer_checkpoints != NULL)
+		store->ops->defer_checkpoints(store);
+}
+
+int
+cx_store_checkpoint(struct cx_store *store, struct cx_error *err)
+{
+	if (store == NULL)
+		return cx_error_set(err, CX_EUNAVAIL, "Database unavailable");
+	return store->ops->checkpoint != NULL ? store->ops->checkpoint(store, err) : CX_OK;
+}
+
+int
+cx_store_begin(struct cx_store *store, struct cx_error *err)
+{
+	if (store == NULL)
+		return cx_error_internal(err, "no store");
+	return store->ops->begin != NULL ? store->ops->begin(store, err) : CX_OK;
+}
+
+int
+cx_store_commit(struct cx_store *store, struct cx_error *err)
+{
+	if (store == NULL)
+		return cx_error_internal(err, "no store");
+	return store->ops->commit != NULL ? store->ops->commit(store, err) : CX_OK;
+}
+
+void
+cx_store_rollback(struct cx_store *store)
+{
+	if (store != NULL && store->ops->rollback != NULL)
+		store->ops->rollback(store);
+}
+
 int
 cx_store_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     struct cx_error *err)

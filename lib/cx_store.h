@@ -81,6 +81,27 @@ int cx_store_replace_one(struct cx_store *store, const char *coll, const struct 
 int cx_store_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     struct cx_error *err);
 
+/* Group the writes that follow into one unit, ended by cx_store_commit or
+ * cx_store_rollback (never nested). SQLite: one transaction that takes the write lock at
+ * cx_store_begin, so a crash stores all of the writes or none, and another process never
+ * sees some of them. MongoDB: a standalone server has no multi-document transactions, so
+ * the writes apply one by one and rollback undoes nothing: order them so that every
+ * prefix is a consistent state (write the document that makes the others count last).
+ * Errors: SERVICE_UNAVAILABLE (the database is busy or failing). */
+int cx_store_begin(struct cx_store *store, struct cx_error *err);
+int cx_store_commit(struct cx_store *store, struct cx_error *err);
+void cx_store_rollback(struct cx_store *store);
+
+/* WAL checkpoints. By default a SQLite connection copies the write-ahead log back into
+ * the database (and syncs it to disk) inside whichever commit crosses 1000 pages, which
+ * makes that request wait for the disk. cx_store_defer_checkpoints: this connection
+ * leaves that to a checkpointer process (it still checkpoints past 10000 pages, so a
+ * dead checkpointer cannot let the log grow without bound). cx_store_checkpoint: copy
+ * what no reader still needs, without waiting for readers or writers (the checkpointer's
+ * tick). Both do nothing on MongoDB. */
+void cx_store_defer_checkpoints(struct cx_store *store);
+int cx_store_checkpoint(struct cx_store *store, struct cx_error *err);
+
 /* ---- filters ---------------------------------------------------------------- */
 enum cx_filter_op { CX_EQ, CX_NE, CX_GT, CX_GTE, CX_LT, CX_LTE, CX_CONTAINS_I };
 

@@ -93,6 +93,12 @@ struct cx_store_ops {
 	    struct cx_error *err);
 	int (*replace_one)(struct cx_store *store, const char *coll, const struct cx_filter *filter,
 	    const char *id, json_object *doc, struct cx_error *err);
+	/* Optional (NULL: the writes between them apply one by one). */
+	int (*begin)(struct cx_store *store, struct cx_error *err);
+	int (*commit)(struct cx_store *store, struct cx_error *err);
+	void (*rollback)(struct cx_store *store);
+	void (*defer_checkpoints)(struct cx_store *store);
+	int (*checkpoint)(struct cx_store *store, struct cx_error *err);
 };
 
 /* Every back end's store struct begins with this. */

@@ -38,6 +38,8 @@ struct sqlite_store {
 	char tables[TABLE_CACHE][CX_STORE_NAME_MAX];   /* collections known to exist */
 	size_t ntables;
 	struct timespec busy_since;    /* first busy callback of the current wait */
+	int txn;                       /* inside cx_store_begin ... commit/rollback */
+	long busy_limit_ms;            /* 0: BUSY_TIMEOUT_MS */
 };
 
 /* ---- SQL text with its bound values ---------------------------------------- */
@@ -473,7 +475,7 @@ busy_wait(void *arg, int count)
 		s->busy_since = now;
 	waited_ms = (now.tv_sec - s->busy_since.tv_sec) * 1000 +
 	    (now.tv_nsec - s->busy_since.tv_nsec) / 1000000;
-	if (waited_ms >= BUSY_TIMEOUT_MS)
+	if (waited_ms >= (s->busy_limit_ms > 0 ? s->busy_limit_ms : BUSY_TIMEOUT_MS))
 		return 0;
 	us = count < 6 ? 25L << count : 1000;
 	pause.tv_sec = 0;
@@ -731,6 +733,8 @@ sq_ensure_indexes(struct cx_store *store, const struct cx_index_set *set, struct
 	size_t i;
 	int rc;
 
+	if (s->txn)
+		return cx_error_internal(err, "ensure_indexes inside a transaction");
 	if ((rc = begin_immediate(s, err)) != CX_OK)
 		return rc;
 	s->ntables = 0;   /* the cache is rebuilt as the tables are (re)created */
@@ -888,9 +892,11 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
 	sql_addf(&q, "SELECT id, doc FROM \"%s\"", coll);
 	where_sql(&q, filter);
 	sql_addf(&q, " LIMIT 1");
-	if ((rc = begin_immediate(s, err)) != CX_OK)
-		goto out;
-	in_txn = 1;
+	if (!s->txn) {   /* else the caller's transaction holds the write lock */
+		if ((rc = begin_immediate(s, err)) != CX_OK)
+			goto out;
+		in_txn = 1;
+	}
 	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
 		goto out;
 	rc = sqlite3_step(st);
@@ -922,7 +928,7 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
 		if ((rc = step_write(s, st, "update_one", err)) != CX_OK)
 			goto out;
 	}
-	if ((rc = run_simple(s, "COMMIT", err)) != CX_OK)
+	if (in_txn && (rc = run_simple(s, "COMMIT", err)) != CX_OK)
 		goto out;
 	in_txn = 0;
 	if (after != NULL) {
@@ -997,6 +1003,78 @@ out:
 	return rc;
 }
 
+static int
+sq_begin(struct cx_store *store, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	int rc;
+
+	if (s->txn)
+		return cx_error_internal(err, "a transaction is already open");
+	if ((rc = begin_immediate(s, err)) == CX_OK)
+		s->txn = 1;
+	return rc;
+}
+
+static int
+sq_commit(struct cx_store *store, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	int rc;
+
+	if (!s->txn)
+		return cx_error_internal(err, "no transaction is open");
+	rc = run_simple(s, "COMMIT", err);
+	if (rc != CX_OK)
+		rollback(s);
+	s->txn = 0;
+	return rc;
+}
+
+static void
+sq_rollback(struct cx_store *store)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+
+	if (s->txn)
+		rollback(s);
+	s->txn = 0;
+}
+
+#define DEFERRED_CHECKPOINT_PAGES 10000
+
+static void
+sq_defer_checkpoints(struct cx_store *store)
+{
+	sqlite3_wal_autocheckpoint(((struct sqlite_store *)store)->db, DEFERRED_CHECKPOINT_PAGES);
+}
+
+/* A passive checkpoint copies what it can while writers go on, so under a steady stream
+ * of writes it never catches up and the log is never started over: it grows, and every
+ * read searches a longer log index. Past RESTART_FRAMES the checkpointer waits for the
+ * writer of the moment, copies the rest and waits for readers to leave the log, so the
+ * next writer starts it over (journal_size_limit then trims the file). */
+#define RESTART_FRAMES 4096
+#define RESTART_WAIT_MS 20
+
+static int
+sq_checkpoint(struct cx_store *store, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	int nlog = 0, ndone = 0, rc;
+
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ndone);
+	if (rc == SQLITE_OK && nlog >= RESTART_FRAMES) {
+		/* Writers queue behind a pending restart: give up soon, try next tick. */
+		s->busy_limit_ms = RESTART_WAIT_MS;
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+		s->busy_limit_ms = 0;
+	}
+	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return CX_OK;   /* busy: another checkpoint is running, the next tick goes on */
+	return db_fail(s, rc, "wal_checkpoint", err);
+}
+
 static void
 sq_close(struct cx_store *store)
 {
@@ -1026,6 +1104,11 @@ static const struct cx_store_ops sqlite_ops = {
 	.update_one = sq_update_one,
 	.replace_one = sq_replace_one,
 	.delete_one = sq_delete_one,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.defer_checkpoints = sq_defer_checkpoints,
+	.checkpoint = sq_checkpoint,
 };
 
 static int
@@ -1065,7 +1148,11 @@ cx_store_sqlite_open(const char *path, struct cx_store **out, struct cx_error *e
 			break;
 	}
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+		rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; "
+		    "PRAGMA journal_size_limit=67108864; "
+		    /* 16 MiB of pages per connection (the default is 2), so the index pages
+		     * every request walks stay in memory. */
+		    "PRAGMA cache_size=-16384", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {

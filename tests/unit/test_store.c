@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -842,6 +843,110 @@ STORE_TEST(replace_with_revision_precondition)
 	next = parse("{\"rev\":1}");
 	cr_assert_eq(cx_store_replace_one(T.store, "sessions", NULL, next, NULL), CX_EINTERNAL);
 	json_object_put(next);
+}
+
+/* A group of writes: on SQLite all or nothing, and invisible to other connections until
+ * committed; on MongoDB the writes apply one by one (the documented contract). */
+STORE_TEST(transactions_group_writes)
+{
+	struct cx_error err = { 0 };
+	struct cx_store *other;
+	struct cx_update *u;
+	struct cx_filter *f;
+	json_object *a, *b;
+	char id[CX_OID_LEN];
+
+	open_store(be->kind);
+	put("answers", "{\"n\":0}", id);
+	/* committed: every write is there, update_one included */
+	cr_assert_eq(cx_store_begin(T.store, &err), CX_OK, "%s", err.message);
+	a = parse("{\"n\":1}");
+	cr_assert_eq(cx_store_insert(T.store, "answers", a, &err), CX_OK, "%s", err.message);
+	f = by_id(id);
+	u = cx_update_inc(cx_update_new(), "n", 5);
+	cr_assert_eq(cx_store_update_one(T.store, "answers", f, u, NULL, &err), CX_OK, "%s",
+	    err.message);
+	cx_update_free(u);
+	cx_filter_free(f);
+	if (be->kind == BE_SQLITE) {
+		/* another connection sees none of it yet */
+		int64_t n = -1;
+
+		other = reopen();
+		cr_assert_eq(cx_store_count(other, "answers", NULL, &n, &err), CX_OK, "%s",
+		    err.message);
+		cr_expect_eq(n, 1, "an uncommitted insert is visible: %lld", (long long)n);
+		cx_store_close(other);
+	}
+	cr_assert_eq(cx_store_commit(T.store, &err), CX_OK, "%s", err.message);
+	cr_expect_eq(count("answers", NULL), 2);
+	b = get("answers", id);
+	cr_expect_eq(int_at(b, "n"), 5);
+	json_object_put(b);
+	json_object_put(a);
+	/* rolled back: on SQLite none of it stays */
+	cr_assert_eq(cx_store_begin(T.store, &err), CX_OK, "%s", err.message);
+	a = parse("{\"n\":2}");
+	cr_assert_eq(cx_store_insert(T.store, "answers", a, &err), CX_OK, "%s", err.message);
+	f = by_id(id);
+	u = cx_update_set(cx_update_new(), "n", json_object_new_int(99));
+	cr_assert_eq(cx_store_update_one(T.store, "answers", f, u, NULL, &err), CX_OK);
+	cx_update_free(u);
+	cx_filter_free(f);
+	cx_store_rollback(T.store);
+	json_object_put(a);
+	if (be->kind == BE_SQLITE) {
+		cr_expect_eq(count("answers", NULL), 2, "a rolled-back insert stayed");
+		b = get("answers", id);
+		cr_expect_eq(int_at(b, "n"), 5, "a rolled-back update stayed");
+		json_object_put(b);
+		/* one at a time, and a commit needs a begin */
+		cr_assert_eq(cx_store_begin(T.store, &err), CX_OK);
+		cr_expect_eq(cx_store_begin(T.store, &err), CX_EINTERNAL);
+		cx_error_clear(&err);
+		cx_store_rollback(T.store);
+		cr_expect_eq(cx_store_commit(T.store, &err), CX_EINTERNAL);
+	} else
+		cr_expect_eq(count("answers", NULL), 3);
+	/* after all that, plain writes commit on their own again */
+	put("answers", "{\"n\":3}", NULL);
+	{
+		struct cx_store *again = reopen();
+		int64_t n = -1;
+
+		cr_assert_eq(cx_store_count(again, "answers", NULL, &n, &err), CX_OK);
+		cr_expect_eq(n, be->kind == BE_SQLITE ? 3 : 4);
+		cx_store_close(again);
+	}
+}
+
+/* Checkpoints copy the log into the database; a connection that defers them still reads
+ * and writes, and the data survives a checkpoint. */
+STORE_TEST(checkpoints_keep_the_data)
+{
+	struct cx_error err = { 0 };
+	char path[160];
+	struct stat st;
+	int i;
+
+	open_store(be->kind);
+	cx_store_defer_checkpoints(T.store);
+	for (i = 0; i < 300; i++)
+		put("answers", "{\"text\":\"a few hundred bytes of answer text to fill pages with "
+		    "data, again and again, so that the log grows past a page or two per "
+		    "document and the checkpoint has work to do\"}", NULL);
+	cr_assert_eq(cx_store_checkpoint(T.store, &err), CX_OK, "%s", err.message);
+	cr_expect_eq(count("answers", NULL), 300);
+	if (be->kind == BE_SQLITE) {
+		/* the database file now holds the documents, not only the log */
+		snprintf(path, sizeof(path), "%s/store.db", T.dir);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_expect_gt(st.st_size, 300 * 150, "the checkpoint copied nothing (%lld bytes)",
+		    (long long)st.st_size);
+	}
+	cx_store_close(T.store);
+	T.store = reopen();
+	cr_expect_eq(count("answers", NULL), 300);
 }
 
 /* An integer equality on a document's first key (a version number kept first) is
