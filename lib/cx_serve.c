@@ -31,6 +31,9 @@
 #define MAX_CONNS 256   /* FastCGI connections one worker keeps open */
 
 static volatile sig_atomic_t stopping;
+/* Set in the master before it forks: a checkpointer process copies the SQLite log back
+ * into the database, so workers leave that to it. */
+static int checkpointer_running;
 
 /* ---- worker ------------------------------------------------------------------- */
 
@@ -55,6 +58,8 @@ cx_app_open(struct cx_app *app, const struct cx_program *prog, const struct cx_c
 	if ((prog->needs & CX_NEED_STORE) &&
 	    (rc = cx_store_open(cfg->database_url, cfg->database_name, &app->store, err)) != CX_OK)
 		goto out;
+	if (app->store != NULL && checkpointer_running)
+		cx_store_defer_checkpoints(app->store);
 	if ((prog->needs & CX_NEED_REDIS) &&
 	    ((rc = cx_redis_new(cfg->redis_url, &app->redis, err)) != CX_OK ||
 	    (rc = cx_revoke_view_open(cfg->redis_url, app->redis, cfg->access_token_minutes * 60,
@@ -261,6 +266,69 @@ spawn_worker(const struct cx_program *prog, const struct cx_config *cfg, int fd)
 	return pid;
 }
 
+/* ---- checkpointer ---------------------------------------------------------------- */
+
+#define CHECKPOINT_TICK_MS 100
+
+/* The SQLite store's log is copied back into the database here, a tick at a time,
+ * instead of inside the commit of whichever request crosses the threshold (which then
+ * waits for two disk syncs). */
+static int
+checkpointer_main(const struct cx_config *cfg)
+{
+	struct timespec tick = { 0, CHECKPOINT_TICK_MS * 1000000L };
+	struct sigaction sa;
+	struct cx_store *store = NULL;
+	struct cx_error err = { 0 };
+	time_t last_warn = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	if (cx_store_open(cfg->database_url, cfg->database_name, &store, &err) != CX_OK) {
+		cx_logf(CX_LOG_ERROR, "checkpointer could not start: %s", err.message);
+		return 3;
+	}
+	while (!stopping) {
+		nanosleep(&tick, NULL);   /* SIGTERM cuts it short */
+		if (cx_store_checkpoint(store, &err) != CX_OK) {
+			if (time(NULL) - last_warn >= 60) {
+				cx_logf(CX_LOG_WARN, "checkpoint failed: %s", err.message);
+				last_warn = time(NULL);
+			}
+			cx_error_clear(&err);
+		}
+	}
+	cx_store_close(store);
+	return 0;
+}
+
+static pid_t
+spawn_checkpointer(const struct cx_config *cfg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		exit(checkpointer_main(cfg));
+	}
+	if (pid < 0)
+		cx_logf(CX_LOG_ERROR, "fork failed: %s", strerror(errno));
+	return pid;
+}
+
+static int
+store_is_sqlite(const char *url)
+{
+	return url != NULL && strncmp(url, "mongodb:", 8) != 0 &&
+	    strncmp(url, "mongodb+srv:", 12) != 0;
+}
+
 static void
 print_routes(const struct cx_program *prog)
 {
@@ -309,7 +377,7 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 	struct cx_config cfg;
 	struct cx_error err = { 0 };
 	char sockbuf[1024];
-	pid_t workers[MAX_WORKERS] = { 0 };
+	pid_t workers[MAX_WORKERS] = { 0 }, ckpt = 0;
 	int nworkers = 0, fd, status = 0;
 	enum cx_log_level level = CX_LOG_INFO;
 	struct sigaction sa;
@@ -376,6 +444,10 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
+	if ((prog->needs & CX_NEED_STORE) && store_is_sqlite(cfg.database_url)) {
+		ckpt = spawn_checkpointer(&cfg);
+		checkpointer_running = ckpt > 0;
+	}
 	for (int i = 0; i < nworkers; i++)
 		workers[i] = spawn_worker(prog, &cfg, fd);
 	cx_logf(CX_LOG_INFO, "%s listening on %s with %d workers", prog->name, socket_path,
@@ -386,6 +458,16 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 
 		sigsuspend(&old);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid == ckpt) {
+				ckpt = 0;
+				if (master_stop)
+					continue;
+				cx_logf(CX_LOG_WARN, "checkpointer %d exited (status %d), restarting",
+				    (int)pid, status);
+				sleep(1);
+				ckpt = spawn_checkpointer(&cfg);
+				continue;
+			}
 			for (int i = 0; i < nworkers; i++) {
 				if (workers[i] != pid)
 					continue;
@@ -409,6 +491,10 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 	for (int i = 0; i < nworkers; i++)
 		if (workers[i] > 0)
 			kill(workers[i], SIGTERM);
+	if (ckpt > 0) {
+		kill(ckpt, SIGTERM);
+		waitpid(ckpt, &status, 0);
+	}
 	for (int i = 0; i < nworkers; i++) {
 		if (workers[i] > 0 && waitpid(workers[i], &status, 0) > 0 &&
 		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
