@@ -491,6 +491,47 @@ load_area_file(struct local *L, const char *path, struct cx_error *err)
 }
 
 static int
+index_aliases(struct local *L, struct cx_error *err)
+{
+	size_t i, j, n = 0, cap = 64;
+
+	for (i = 0; i < L->nskills; i++) {
+		size_t na = json_object_array_length(L->skills[i].aliases);
+
+		n += na > 0 ? na : 1;
+	}
+	while (cap < 2 * n)
+		cap *= 2;
+	L->alias_ents = calloc(n + 1, sizeof(*L->alias_ents));
+	L->alias_buckets = calloc(cap, sizeof(*L->alias_buckets));
+	if (L->alias_ents == NULL || L->alias_buckets == NULL)
+		return cx_error_internal(err, "out of memory indexing skills");
+	L->alias_cap = cap;
+	for (i = 0; i < L->nskills; i++) {
+		const struct skill *k = &L->skills[i];
+		size_t na = json_object_array_length(k->aliases);
+
+		for (j = 0; j < (na > 0 ? na : 1); j++) {
+			struct alias_ent *e = &L->alias_ents[L->nalias];
+			const char *phrase = na > 0 ? json_object_get_string(
+			    json_object_array_get_idx(k->aliases, j)) : k->id;
+			size_t b;
+
+			if (ai_words_init(&e->w, phrase, 256) != 0)
+				return cx_error_internal(err, "out of memory indexing skills");
+			L->nalias++;
+			if (e->w.n == 0)
+				continue;
+			e->skill = i;
+			b = (size_t)str_hash(e->w.s[0]) & (cap - 1);
+			e->next = L->alias_buckets[b];
+			L->alias_buckets[b] = e;
+		}
+	}
+	return CX_OK;
+}
+
+static int
 load_skills(struct local *L, const char *path, struct cx_error *err)
 {
 	json_object *list;
@@ -520,7 +561,7 @@ load_skills(struct local *L, const char *path, struct cx_error *err)
 			    i + 1);
 	}
 	L->nskills = n;
-	return CX_OK;
+	return index_aliases(L, err);
 }
 
 static int
@@ -548,6 +589,10 @@ local_free(void *impl)
 	for (i = 0; i < BANK_MAX_FILES; i++)
 		free(L->names[i]);
 	json_object_put(L->skills_json);
+	for (i = 0; i < L->nalias; i++)
+		ai_words_free(&L->alias_ents[i].w);
+	free(L->alias_ents);
+	free(L->alias_buckets);
 	free(L->skills);
 	free(L->areas);
 	free(L->qs);
@@ -700,6 +745,30 @@ ai_skill_named(const struct skill *k, const struct words *text)
 	return 0;
 }
 
+void
+ai_skills_named(const struct local *L, const struct words *text, unsigned char *hit)
+{
+	size_t i, j;
+
+	if (L->alias_cap == 0)
+		return;
+	for (i = 0; i < text->n; i++) {
+		const char *w = text->s[i];
+		const struct alias_ent *e;
+
+		for (e = L->alias_buckets[(size_t)str_hash(w) & (L->alias_cap - 1)]; e != NULL;
+		    e = e->next) {
+			if (hit[e->skill] || e->w.n > text->n - i)
+				continue;
+			for (j = 0; j < e->w.n; j++)
+				if (strcmp(text->s[i + j], e->w.s[j]) != 0)
+					break;
+			if (j == e->w.n)
+				hit[e->skill] = 1;
+		}
+	}
+}
+
 /* ---------------------------------------------------------------- generate */
 
 static uint64_t
@@ -777,6 +846,7 @@ gen_match_context(struct gen *g)
 	const struct local *L = g->L;
 	const struct cx_ai_spec *sp = g->spec;
 	char *job = NULL;
+	unsigned char *in_job = NULL, *in_resume;
 	size_t i, j;
 	int rc = -1;
 
@@ -784,10 +854,15 @@ gen_match_context(struct gen *g)
 	if (job == NULL || ai_words_init(&g->job, job, 3 * CX_AI_MAX_CONTEXT) != 0 ||
 	    ai_words_init(&g->resume, sp->resume_text, CX_AI_MAX_CONTEXT) != 0)
 		goto out;
+	if ((in_job = calloc(L->nskills + 1, 2)) == NULL)
+		goto out;
+	in_resume = in_job + L->nskills + 1;
+	ai_skills_named(L, &g->job, in_job);
+	ai_skills_named(L, &g->resume, in_resume);
 	for (i = 0; i < L->nskills; i++) {
-		if (ai_skill_named(&L->skills[i], &g->job))
+		if (in_job[i])
 			g->skill_weight[i] = 2;
-		else if (ai_skill_named(&L->skills[i], &g->resume))
+		else if (in_resume[i])
 			g->skill_weight[i] = 1;
 	}
 	for (j = 0; j < sp->nfocus; j++) {
@@ -812,6 +887,7 @@ gen_match_context(struct gen *g)
 	}
 	rc = 0;
 out:
+	free(in_job);
 	free(job);
 	return rc;
 }

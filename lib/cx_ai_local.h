@@ -33,7 +33,13 @@ struct bq {                      /* one bank question; strings borrowed from its
 	size_t area_idx, file_idx;
 };
 
+struct alias_ent;
+
 struct local {
+	struct alias_ent *alias_ents;  /* nalias entries */
+	size_t nalias;
+	struct alias_ent **alias_buckets;
+	size_t alias_cap;              /* a power of two */
 	json_object *files[BANK_MAX_FILES];
 	char *names[BANK_MAX_FILES];   /* file names, for messages */
 	size_t nfiles;
@@ -56,6 +62,14 @@ struct words {
 	size_t set_cap;        /* slots in set (a power of two), 0 when there is no set */
 };
 
+/* Every skill alias (or id, for a skill without aliases) tokenized, chained by the hash of
+ * its first stem: a text is matched against all skills in one pass over its words. */
+struct alias_ent {
+	struct words w;
+	size_t skill;
+	struct alias_ent *next;
+};
+
 double ai_trunc0(double v);
 int ai_ends_with(const char *s, size_t len, const char *suffix);
 void ai_words_free(struct words *w);
@@ -68,6 +82,8 @@ int ai_is_string_array(json_object *a, size_t min);
 const struct bq *ai_bank_find(const struct local *L, const char *id);
 const struct area *ai_area_find(const struct local *L, const char *id);
 int ai_skill_named(const struct skill *k, const struct words *text);
+/* hit[i] = 1 for every skill i that text names (as ai_skill_named), others untouched. */
+void ai_skills_named(const struct local *L, const struct words *text, unsigned char *hit);
 int ai_local_evaluate(void *impl, json_object *question, const char *answer,
     const char *answer_type, int allow_follow_up, json_object **out, struct cx_error *err);
 int ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,

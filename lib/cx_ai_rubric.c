@@ -27,6 +27,7 @@ static const char *const dim_names[D_N] = {
 struct eval {
 	const struct local *L;
 	struct words w;
+	unsigned char *named;        /* per skill of L: the answer names it */
 	const char *answer;
 	size_t alen;
 	int behavioral, coding, voice;
@@ -245,10 +246,12 @@ names_technology(const struct eval *e)
 	size_t i;
 
 	for (i = 0; i < e->L->nskills; i++) {
-		const struct area *a = ai_area_find(e->L, e->L->skills[i].area);
+		const struct area *a;
 
-		if ((a == NULL || strcmp(a->mode, "behavioral") != 0) &&
-		    ai_skill_named(&e->L->skills[i], &e->w))
+		if (!e->named[i])
+			continue;
+		a = ai_area_find(e->L, e->L->skills[i].area);
+		if (a == NULL || strcmp(a->mode, "behavioral") != 0)
 			return 1;
 	}
 	return 0;
@@ -285,6 +288,7 @@ eval_analyse(struct eval *e)
 		"none", "overflow", "duplicate", "negative", "boundary", "invalid", "no solution",
 		"zero", "out of range", "not found", "single element", "spaces", "error", NULL };
 	size_t i, pos = 0, vpos = 0, uniq = 0, stops = 0, vowelless = 0;
+	int by_set = e->w.set != NULL && e->w.n <= 2001;
 
 	e->nkp = json_object_array_length(e->key_points);
 	if (e->nkp > BANK_MAX_KEYPOINTS)
@@ -303,13 +307,17 @@ eval_analyse(struct eval *e)
 			stops++;
 		if (strpbrk(w, "aeiouy0123456789") == NULL)
 			vowelless++;
-		for (j = 0; j < i; j++)
-			if (strcmp(e->w.s[j], e->w.s[i]) == 0)
-				break;
-		uniq += j == i;
+		if (!by_set) {
+			for (j = 0; j < i; j++)
+				if (strcmp(e->w.s[j], e->w.s[i]) == 0)
+					break;
+			uniq += j == i;
+		}
 		if (i > 2000)   /* uniqueness only matters for short garbage */
 			break;
 	}
+	for (i = 0; by_set && i < e->w.set_cap; i++)   /* the set holds each stem once */
+		uniq += e->w.set[i] != NULL;
 	e->nnumbers += ai_count_all(&e->w, number_words);
 	e->has_number = e->nnumbers > 0;
 	e->situation = ai_any_in(&e->w, situation);
@@ -325,8 +333,9 @@ eval_analyse(struct eval *e)
 	e->approach = ai_any_in(&e->w, approach);
 	e->complexity = ai_any_in(&e->w, complexity);
 	e->edges = ai_any_in(&e->w, edges);
+	ai_skills_named(e->L, &e->w, e->named);
 	for (i = 0; i < e->L->nskills; i++)
-		if (ai_skill_named(&e->L->skills[i], &e->w)) {
+		if (e->named[i]) {
 			if (e->nskills < 4)
 				app(e->skills_named, sizeof(e->skills_named), &pos, "%s%s",
 				    pos > 0 ? ", " : "", e->L->skills[i].id);
@@ -756,12 +765,17 @@ ai_local_evaluate(void *impl, json_object *question, const char *answer,
 	e.voice = strcmp(answer_type, "voice") == 0;
 	e.answer = answer;
 	e.alen = strnlen(answer, CX_AI_MAX_ANSWER);
-	if (ai_words_init(&e.w, answer, CX_AI_MAX_ANSWER) != 0)
+	if ((e.named = calloc(L->nskills + 1, 1)) == NULL)
 		return cx_error_internal(err, "out of memory evaluating an answer");
+	if (ai_words_init(&e.w, answer, CX_AI_MAX_ANSWER) != 0) {
+		free(e.named);
+		return cx_error_internal(err, "out of memory evaluating an answer");
+	}
 	eval_analyse(&e);
 	eval_score(&e);
 	o = eval_json(&e, allow_follow_up);
 	ai_words_free(&e.w);
+	free(e.named);
 	if (o == NULL)
 		return cx_error_internal(err, "out of memory building feedback");
 	*out = o;
