@@ -32,26 +32,28 @@ wrong_state(struct session *s, const char *action, struct cx_error *err)
 	return cx_error_set(err, CX_ESTATE, "The interview is %s and cannot %s now", st, action);
 }
 
-static json_object *
-current_question(struct session *s, int *index)
+/* The question the candidate is on: *qdoc NULL when there is none (not started, or every
+ * question answered). */
+static int
+current_question(struct session *s, json_object **qdoc, int *index, struct cx_error *err)
 {
-	json_object *qs = session_questions(s->doc);
 	int cur = session_current(s->doc);
+	const char *qid = session_plan_id(s->doc, cur);
 
-	if (qs == NULL || cur < 0 || (size_t)cur >= json_object_array_length(qs))
-		return NULL;
+	*qdoc = NULL;
 	*index = cur;
-	return json_object_array_get_idx(qs, (size_t)cur);
+	return qid != NULL ? session_question(s, qid, qdoc, err) : CX_OK;
 }
 
 /* The question the candidate is on, as they see it, with the clock. */
 static json_object *
-question_data(struct session *s, json_object *q, int index)
+question_data(struct session *s, json_object *qdoc, int index)
 {
-	json_object *qs = session_questions(s->doc), *o;
+	json_object *o;
 	struct session_time t;
 
-	o = question_view(q, index + 1, (int)json_object_array_length(qs), 0);
+	o = question_view(qdoc_question(qdoc), session_plan_entry(s->doc, index), index + 1,
+	    session_plan_length(s->doc), 0);
 	session_time(s->doc, s->now_ms, &t);
 	json_object_object_add(o, "time", session_time_json(&t));
 	return o;
@@ -60,12 +62,16 @@ question_data(struct session *s, json_object *q, int index)
 static void
 publish_question(struct cx_request *req, struct session *s)
 {
-	json_object *q;
+	struct cx_error e = { 0 };
+	json_object *qdoc;
 	int index;
 
-	if ((q = current_question(s, &index)) != NULL)
+	if (current_question(s, &qdoc, &index, &e) != CX_OK)
+		cx_logf(CX_LOG_WARN, "no question event for session %s: %s",
+		    cx_json_str(s->doc, "id"), e.message);
+	else if (qdoc != NULL)
 		state_publish(req, cx_json_str(s->doc, "id"), "question",
-		    question_data(s, q, index));
+		    question_data(s, qdoc, index));
 }
 
 static void
@@ -133,6 +139,8 @@ interview_precheck(struct cx_request *req, struct cx_error *err)
 		rc = wrong_state(&s, "run the precheck", err);
 		goto out;
 	}
+	if ((rc = session_assemble(&s, err)) != CX_OK)
+		goto out;
 	session_touch(&s);
 	result = json_object_new_object();
 	warnings = json_object_new_array();
@@ -157,7 +165,7 @@ interview_precheck(struct cx_request *req, struct cx_error *err)
 		json_object_object_add(s.doc, "status", json_object_new_string("active"));
 		set_now(s.doc, "started_at", s.now_ms);
 		json_object_object_add(s.doc, "current", json_object_new_int(0));
-		if ((q = json_object_array_get_idx(session_questions(s.doc), 0)) != NULL)
+		if ((q = session_plan_entry(s.doc, 0)) != NULL)
 			set_now(q, "asked_at", s.now_ms);
 	} else
 		json_object_object_add(s.doc, "status", json_object_new_string("precheck"));
@@ -197,7 +205,9 @@ interview_next_question(struct cx_request *req, struct cx_error *err)
 		return rc;
 	if (!session_is(s.doc, "active"))
 		rc = wrong_state(&s, "give a question", err);
-	else if ((q = current_question(&s, &index)) == NULL)
+	else if ((rc = current_question(&s, &q, &index, err)) != CX_OK)
+		;
+	else if (q == NULL)
 		rc = cx_error_set(err, CX_ESTATE, "Every question has been answered: finalize the "
 		    "interview to see your result");
 	else
@@ -240,21 +250,12 @@ parse_answer(struct cx_request *req, struct answer_req *a, struct cx_error *err)
 	return CX_OK;
 }
 
-static json_object *
-find_question(json_object *doc, const char *id, int *index)
+static int
+plan_follow_up(json_object *entry)
 {
-	json_object *qs = session_questions(doc);
-	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0;
+	json_object *v;
 
-	for (i = 0; i < n; i++) {
-		const char *qid = cx_json_str(json_object_array_get_idx(qs, i), "id");
-
-		if (qid != NULL && strcmp(qid, id) == 0) {
-			*index = (int)i;
-			return json_object_array_get_idx(qs, i);
-		}
-	}
-	return NULL;
+	return json_object_object_get_ex(entry, "follow_up", &v) && json_object_get_boolean(v);
 }
 
 /* The last planned question that has not been asked and is not a follow-up, after the
@@ -262,68 +263,88 @@ find_question(json_object *doc, const char *id, int *index)
 static int
 spare_question(json_object *doc, int current)
 {
-	json_object *qs = session_questions(doc);
 	int i;
 
-	for (i = (int)json_object_array_length(qs) - 1; i > current; i--) {
-		json_object *q = json_object_array_get_idx(qs, (size_t)i);
+	for (i = session_plan_length(doc) - 1; i > current; i--) {
+		json_object *e = session_plan_entry(doc, i);
 
-		if (cx_json_str(q, "asked_at") == NULL && !question_is_follow_up(q))
+		if (cx_json_str(e, "asked_at") == NULL && !plan_follow_up(e))
 			return i;
 	}
 	return -1;
 }
 
-/* Insert the follow-up the evaluation asked for after the current question, dropping the
- * spare one. Returns 1 if inserted. */
-static int
-insert_follow_up(struct interview_app *ia, struct session *s, json_object *parent, int index,
+/* The follow-up the evaluation asked for, as a new question document of s, or NULL. The
+ * feedback then names the question that is actually asked next. */
+static json_object *
+make_follow_up(struct interview_app *ia, struct session *s, json_object *parent,
     json_object *feedback)
 {
-	json_object *qs = session_questions(s->doc), *fu = NULL, *nq;
+	json_object *fu = NULL, *note = json_object_object_get(feedback, "follow_up");
 	struct cx_error e = { 0 };
-	int spare = spare_question(s->doc, index);
-	size_t i, n = json_object_array_length(qs);
 	char id[40];
 
-	if (spare < 0 || json_object_object_get(feedback, "follow_up") == NULL)
-		return 0;
+	if (note == NULL)
+		return NULL;
 	if (cx_ai_follow_up_question(ia->ai, parent, feedback, &fu, &e) != CX_OK) {
 		cx_logf(CX_LOG_WARN, "no follow-up question: %s", e.message);
-		return 0;
+		return NULL;
 	}
 	snprintf(id, sizeof(id), "%sf", cx_json_str(parent, "id"));
 	json_object_object_add(fu, "id", json_object_new_string(id));
 	json_object_object_add(fu, "parent_id",
 	    json_object_new_string(cx_json_str(parent, "id")));
 	json_object_object_add(fu, "is_follow_up", json_object_new_boolean(1));
-	/* Rebuild the plan: ..., parent, follow-up, ... without the spare question. */
-	nq = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		if ((int)i == spare)
-			continue;
-		json_object_array_add(nq, json_object_get(json_object_array_get_idx(qs, i)));
-		if ((int)i == index)
-			json_object_array_add(nq, fu);
-	}
-	json_object_object_add(s->doc, "questions", nq);
-	/* The feedback names the question that is actually asked next. */
-	json_object_object_add(json_object_object_get(feedback, "follow_up"), "content",
-	    json_object_new_string(cx_json_str(fu, "content")));
-	json_object_object_add(json_object_object_get(feedback, "follow_up"), "question_id",
-	    json_object_new_string(id));
-	return 1;
+	json_object_object_add(note, "content", json_object_new_string(cx_json_str(fu, "content")));
+	json_object_object_add(note, "question_id", json_object_new_string(id));
+	return session_new_question(s, fu);
 }
 
-static json_object *
-answer_data(struct session *s, json_object *answer)
+/* Move the session past the question at index: a follow-up (fu_id) goes right after it
+ * in place of the spare question, the next question is asked. The next question's id, or
+ * NULL when none is left. */
+static const char *
+advance(struct session *s, int index, const char *fu_id)
 {
-	json_object *data = json_object_new_object(), *q;
+	json_object *plan = session_plan(s->doc), *next;
+	int spare = fu_id != NULL ? spare_question(s->doc, index) : -1;
+
+	if (spare > index) {
+		json_object *np = json_object_new_array(), *e;
+		int i, n = (int)json_object_array_length(plan);
+
+		for (i = 0; i < n; i++) {
+			if (i != spare)
+				json_object_array_add(np, json_object_get(
+				    json_object_array_get_idx(plan, (size_t)i)));
+			if (i == index) {
+				e = json_object_new_object();
+				json_object_object_add(e, "id", json_object_new_string(fu_id));
+				json_object_object_add(e, "follow_up", json_object_new_boolean(1));
+				json_object_array_add(np, e);
+			}
+		}
+		json_object_object_add(s->doc, "plan", np);
+	}
+	if ((next = session_plan_entry(s->doc, index + 1)) != NULL)
+		set_now(next, "asked_at", s->now_ms);
+	json_object_object_add(s->doc, "current", json_object_new_int(index + 1));
+	json_object_object_add(s->doc, "answered", json_object_new_int(
+	    (int)json_object_get_int(json_object_object_get(s->doc, "answered")) + 1));
+	return next != NULL ? cx_json_str(next, "id") : NULL;
+}
+
+static int
+answer_data(struct session *s, json_object *answer, json_object **out, struct cx_error *err)
+{
+	json_object *data, *qdoc = NULL, *fu = NULL;
 	struct session_time t;
 	const char *next = cx_json_str(answer, "next_question_id");
-	json_object *fu = NULL;
-	int index;
+	int index = next != NULL ? session_plan_index(s->doc, next) : -1, rc;
 
+	if (index >= 0 && (rc = session_question(s, next, &qdoc, err)) != CX_OK)
+		return rc;
+	data = json_object_new_object();
 	json_object_object_add(data, "session_id",
 	    json_object_new_string(cx_json_str(s->doc, "id")));
 	json_object_object_add(data, "question_id",
@@ -335,58 +356,53 @@ answer_data(struct session *s, json_object *answer)
 	json_object_object_get_ex(answer, "follow_up", &fu);
 	json_object_object_add(data, "follow_up", json_object_new_boolean(
 	    json_object_get_boolean(fu)));
-	q = next != NULL ? find_question(s->doc, next, &index) : NULL;
-	json_object_object_add(data, "next_question", q != NULL ?
-	    question_view(q, index + 1, (int)json_object_array_length(session_questions(s->doc)),
-	    0) : NULL);
+	json_object_object_add(data, "next_question", qdoc != NULL ?
+	    question_view(qdoc_question(qdoc), session_plan_entry(s->doc, index), index + 1,
+	    session_plan_length(s->doc), 0) : NULL);
 	json_object_object_add(data, "progress", session_progress_json(s->doc));
 	session_time(s->doc, s->now_ms, &t);
 	json_object_object_add(data, "time", session_time_json(&t));
-	return data;
+	*out = data;
+	return CX_OK;
 }
 
 /* Evaluate and record the answer to the current question; make the next one current. */
 static int
 record_answer(struct cx_request *req, struct session *s, const struct answer_req *a,
-    json_object *q, int index, struct cx_error *err)
+    json_object *qdoc, int index, struct cx_error *err)
 {
 	struct interview_app *ia = req->app->data;
-	json_object *feedback = NULL, *answer, *answers, *next;
-	int allow, followed = 0, rc;
+	json_object *q = qdoc_question(qdoc), *feedback = NULL, *answer, *fu = NULL;
+	struct qwrite w[2];
+	const char *next;
+	size_t nw = 0;
+	int allow, rc;
 
 	session_touch(s);
-	q = json_object_get(q);   /* the plan may be rebuilt below */
 	allow = !question_is_follow_up(q) && spare_question(s->doc, index) >= 0;
 	if ((rc = cx_ai_evaluate_answer(ia->ai, q, a->content, a->type, allow, &feedback,
 	    err)) != CX_OK)
-		goto out;
-	if (allow)
-		followed = insert_follow_up(ia, s, q, index, feedback);
-	if (!followed)   /* only a follow-up that is asked is reported as one */
+		return rc;
+	if (allow && (fu = make_follow_up(ia, s, q, feedback)) != NULL) {
+		w[nw].op = QW_INSERT;
+		w[nw++].doc = fu;
+	} else   /* only a follow-up that is asked is reported as one */
 		json_object_object_add(feedback, "follow_up", NULL);
+	next = advance(s, index, fu != NULL ? cx_json_str(fu, "question_id") : NULL);
 	answer = json_object_new_object();
 	json_object_object_add(answer, "question_id", json_object_new_string(a->question_id));
 	json_object_object_add(answer, "content", json_object_new_string(a->content));
 	json_object_object_add(answer, "type", json_object_new_string(a->type));
 	set_now(answer, "timestamp", s->now_ms);
 	json_object_object_add(answer, "ai_feedback", feedback);
-	json_object_object_add(answer, "follow_up", json_object_new_boolean(followed));
-	next = json_object_array_get_idx(session_questions(s->doc), (size_t)index + 1);
-	if (next != NULL)
-		set_now(next, "asked_at", s->now_ms);
+	json_object_object_add(answer, "follow_up", json_object_new_boolean(fu != NULL));
 	json_object_object_add(answer, "next_question_id", next != NULL ?
-	    json_object_new_string(cx_json_str(next, "id")) : NULL);
-	answers = json_object_object_get(s->doc, "answers");
-	if (!json_object_is_type(answers, json_type_array)) {
-		answers = json_object_new_array();
-		json_object_object_add(s->doc, "answers", answers);
-	}
-	json_object_array_add(answers, answer);
-	json_object_object_add(s->doc, "current", json_object_new_int(index + 1));
-	rc = session_save(req, s, err);
-out:
-	json_object_put(q);
-	return rc;
+	    json_object_new_string(next) : NULL);
+	json_object_object_add(qdoc, "answered", json_object_new_boolean(1));
+	json_object_object_add(qdoc, "answer", answer);
+	w[nw].op = QW_ANSWER;
+	w[nw++].doc = qdoc;
+	return session_save_with(req, s, w, nw, err);
 }
 
 static int
@@ -407,8 +423,9 @@ interview_answer(struct cx_request *req, struct cx_error *err)
 {
 	struct answer_req a;
 	struct session s = { 0 };
-	json_object *q, *stored, *data;
-	int index, rc, attempt;
+	json_object *qdoc = NULL, *stored = NULL, *data = NULL;
+	const char *msg = "Answer recorded";
+	int index, cur, rc, attempt;
 
 	if ((rc = parse_answer(req, &a, err)) != CX_OK)
 		return rc;
@@ -416,43 +433,57 @@ interview_answer(struct cx_request *req, struct cx_error *err)
 		session_free(&s);
 		if ((rc = session_load(req, 0, &s, err)) != CX_OK)
 			return rc;
-		if ((q = find_question(s.doc, a.question_id, &index)) == NULL) {
+		if ((index = session_plan_index(s.doc, a.question_id)) < 0) {
 			rc = cx_error_set(err, CX_ENOTFOUND, "Question %s is not part of this "
 			    "interview", a.question_id);
 			goto out;
 		}
-		if ((stored = session_find_answer(s.doc, a.question_id)) != NULL) {
+		cur = session_current(s.doc);
+		stored = NULL;
+		if (index <= cur) {
+			if ((rc = session_question(&s, a.question_id, &qdoc, err)) != CX_OK)
+				goto out;
+			stored = qdoc_answer(qdoc);
+		}
+		if (stored != NULL) {
 			/* A retry after a lost response gets the same result. */
 			if (!same_answer(stored, &a)) {
 				rc = cx_error_set(err, CX_ECONFLICT, "Question %s has already been "
 				    "answered", a.question_id);
 				goto out;
 			}
-			data = answer_data(&s, stored);
-			rc = cx_http_ok(req, 200, data, "Answer already recorded");
-			goto out;
-		}
-		if (!session_is(s.doc, "active")) {
+			msg = "Answer already recorded";
+			if (index != cur || !session_is(s.doc, "active"))
+				break;
+			/* Stored, but the session did not move on (a store without
+			 * transactions failed in between): move it on now. */
+			session_touch(&s);
+			advance(&s, index, json_object_get_boolean(json_object_object_get(stored,
+			    "follow_up")) ? cx_json_str(stored, "next_question_id") : NULL);
+			rc = session_save(req, &s, err);
+		} else if (!session_is(s.doc, "active")) {
 			rc = wrong_state(&s, "take answers", err);
 			goto out;
-		}
-		if (index != session_current(s.doc)) {
+		} else if (index != cur) {
 			rc = cx_error_set(err, CX_ESTATE, "Question %s has not been asked yet",
 			    a.question_id);
 			goto out;
-		}
-		rc = record_answer(req, &s, &a, q, index, err);
+		} else
+			rc = record_answer(req, &s, &a, qdoc, index, err);
 		if (rc != CX_ECONFLICT)
 			break;
 		cx_error_clear(err);
 	}
 	if (rc != CX_OK)
 		goto out;
-	stored = session_find_answer(s.doc, a.question_id);
-	data = answer_data(&s, stored);
-	state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));
-	publish_question(req, &s);
-	rc = cx_http_ok(req, 200, data, "Answer recorded");
+	if ((rc = session_question(&s, a.question_id, &qdoc, err)) != CX_OK ||
+	    (rc = answer_data(&s, qdoc_answer(qdoc), &data, err)) != CX_OK)
+		goto out;
+	if (stored == NULL) {
+		state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));
+		publish_question(req, &s);
+	}
+	rc = cx_http_ok(req, 200, data, msg);
 out:
 	session_free(&s);
 	return rc;
@@ -473,6 +504,8 @@ interview_pause(struct cx_request *req, struct cx_error *err)
 		rc = wrong_state(&s, "be paused", err);
 		goto out;
 	}
+	if ((rc = session_assemble(&s, err)) != CX_OK)
+		goto out;
 	session_touch(&s);
 	json_object_object_add(s.doc, "status", json_object_new_string("paused"));
 	set_now(s.doc, "paused_at", s.now_ms);
@@ -499,6 +532,8 @@ interview_resume(struct cx_request *req, struct cx_error *err)
 		rc = wrong_state(&s, "be resumed", err);
 		goto out;
 	}
+	if ((rc = session_assemble(&s, err)) != CX_OK)
+		goto out;
 	session_touch(&s);
 	session_time(s.doc, s.now_ms, &t);   /* t.paused_ms includes this pause */
 	json_object_object_add(s.doc, "paused_ms", json_object_new_int64(t.paused_ms));
@@ -552,20 +587,20 @@ summary_json(struct session *s)
 	static const char *const copy[] = { "id", "session_id", "candidate_id", "type", "mode",
 		"status", "job_title", "experience_level", "provider", "result", "created_at",
 		"started_at", "completed_at", "completed_reason", "terminated_reason", NULL };
-	json_object *o = json_object_new_object(), *qs = session_questions(s->doc), *items, *ac;
+	json_object *o = json_object_new_object(), *items, *ac;
 	json_object *st = json_object_object_get(s->doc, "anti_cheat"), *log;
 	struct session_time t;
-	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0;
+	int i, n = session_plan_length(s->doc);
 
 	for (i = 0; copy[i] != NULL; i++)
 		json_object_object_add(o, copy[i], json_object_get(json_object_object_get(s->doc,
 		    copy[i])));
 	items = json_object_new_array();
 	for (i = 0; i < n; i++) {
-		json_object *q = json_object_array_get_idx(qs, i), *item, *ans;
+		json_object *qdoc = json_object_object_get(s->qdocs, session_plan_id(s->doc, i));
+		json_object *item, *ans = qdoc_answer(qdoc);
 
-		item = question_view(q, (int)i + 1, (int)n, 1);
-		ans = session_find_answer(s->doc, cx_json_str(q, "id"));
+		item = question_view(qdoc_question(qdoc), session_plan_entry(s->doc, i), i + 1, n, 1);
 		json_object_object_add(item, "answer", ans != NULL ? json_object_get(ans) : NULL);
 		json_object_array_add(items, item);
 	}
@@ -615,6 +650,8 @@ interview_summary(struct cx_request *req, struct cx_error *err)
 		    "finished (it is %s)", session_status(s.doc));
 		goto out;
 	}
+	if ((rc = session_assemble(&s, err)) != CX_OK)
+		goto out;
 	summary = summary_json(&s);
 	state_cache_results(req, cx_json_str(s.doc, "id"), summary);
 	rc = cx_http_ok(req, 200, summary, "Interview summary");

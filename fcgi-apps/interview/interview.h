@@ -9,7 +9,13 @@
 #include "cx_error.h"
 #include "cx_http.h"
 
+/* A session is one small document in SESSIONS (status, clock, plan, anti-cheat state)
+ * and one document per question in QUESTIONS ({id, session_id, question_id, question,
+ * answered, answer}). The plan in the session ([{id, asked_at, follow_up}] in asking
+ * order) says which questions count; an answer writes its question's document and the
+ * session, so the cost of a write does not grow with the interview. */
 #define SESSIONS "interview_sessions"
+#define QUESTIONS "interview_questions"
 
 /* A session document this worker read or wrote, reused while its revision is current. */
 #define DOC_CACHE_SLOTS 64
@@ -55,6 +61,18 @@ struct session {
 	const struct interview_app *ia;
 	struct cx_request *req;   /* set by session_load: the worker's caches and Redis */
 	int clean;             /* doc is what the store holds at its revision */
+	json_object *qdocs;    /* question documents read so far, by question id (owned) */
+	int assembled;         /* qdocs holds every question of the plan */
+};
+
+/* A question document written with the session (session_save_with). */
+enum qwrite_op {
+	QW_INSERT,             /* a new question */
+	QW_ANSWER,             /* its answer, only if it has none yet */
+};
+struct qwrite {
+	enum qwrite_op op;
+	json_object *doc;      /* borrowed */
 };
 
 /* Time accounting of a session (milliseconds; paused time does not count). */
@@ -71,6 +89,14 @@ void interview_worker_fini(struct cx_app *app);
  * reads as staff (staff_ok). A session whose time ran out while active is finalized first
  * (so every reader sees it completed). s->doc is the caller's (session_free). */
 int session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_error *err);
+/* Read every question of the plan into s->qdocs (needed by session_view(s, 0)). */
+int session_assemble(struct session *s, struct cx_error *err);
+/* The document of question qid (borrowed from s->qdocs; read if need be). NOT_FOUND. */
+int session_question(struct session *s, const char *qid, json_object **qdoc,
+    struct cx_error *err);
+/* A new question document for s (its id generated); the question is taken. It is kept in
+ * s->qdocs (borrowed return) and written by session_save_with(QW_INSERT). */
+json_object *session_new_question(struct session *s, json_object *question);
 void session_free(struct session *s);
 /* The handler is about to change s->doc: it must be saved before it is reused. */
 void session_touch(struct session *s);
@@ -79,15 +105,22 @@ void session_touch(struct session *s);
  * wrote the session since it was loaded: CONFLICT ("changed while you were working")
  * otherwise. Then the Redis state hash is due and the cached results are dropped. */
 int session_save(struct cx_request *req, struct session *s, struct cx_error *err);
+/* The same, with question documents written in the same transaction, before the session
+ * (on a store without transactions every prefix of these writes is consistent). */
+int session_save_with(struct cx_request *req, struct session *s, const struct qwrite *w,
+    size_t nw, struct cx_error *err);
 
 void session_time(json_object *doc, int64_t now_ms, struct session_time *t);
 json_object *session_time_json(const struct session_time *t);
 json_object *session_progress_json(json_object *doc);
 
-/* The resource as the caller may see it (new object). list_form drops answers and logs. */
+/* The resource as the caller may see it (new object). list_form drops questions, answers
+ * and logs; the full form needs session_assemble first. */
 json_object *session_view(const struct session *s, int list_form);
-/* One question as the candidate sees it while interviewing (no key points). */
-json_object *question_view(json_object *q, int index, int total, int with_key_points);
+/* One question as the candidate sees it while interviewing (no key points). entry is its
+ * plan entry (asked_at). */
+json_object *question_view(json_object *q, json_object *entry, int index, int total,
+    int with_key_points);
 
 const char *session_status(json_object *doc);
 int64_t session_rev(json_object *doc);                 /* -1 when missing */
@@ -95,9 +128,15 @@ int question_is_follow_up(json_object *q);
 /* The caller reads sessions as staff: a recruiter (read_candidates) or an admin. */
 int session_reader_is_staff(const struct cx_request *req);
 int session_is(json_object *doc, const char *status);
-json_object *session_questions(json_object *doc);
+json_object *session_plan(json_object *doc);       /* the plan array, or NULL */
+int session_plan_length(json_object *doc);
+json_object *session_plan_entry(json_object *doc, int index);   /* NULL out of range */
+const char *session_plan_id(json_object *doc, int index);       /* NULL out of range */
+int session_plan_index(json_object *doc, const char *qid);      /* -1 if not planned */
 int session_current(json_object *doc);             /* index of the current question, -1 */
-json_object *session_find_answer(json_object *doc, const char *question_id);
+/* Parts of a question document (borrowed): the question, and its answer or NULL. */
+json_object *qdoc_question(json_object *qdoc);
+json_object *qdoc_answer(json_object *qdoc);
 
 /* Finish the session: status (completed|terminated), the result from the answers so far,
  * completed_at and the reason, saved with whatever else the caller changed in s->doc. */

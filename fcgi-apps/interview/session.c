@@ -69,14 +69,6 @@ session_is(json_object *doc, const char *status)
 	return strcmp(session_status(doc), status) == 0;
 }
 
-json_object *
-session_questions(json_object *doc)
-{
-	json_object *q = json_object_object_get(doc, "questions");
-
-	return json_object_is_type(q, json_type_array) ? q : NULL;
-}
-
 static int64_t
 get_int(json_object *obj, const char *field, int64_t def)
 {
@@ -108,20 +100,65 @@ session_current(json_object *doc)
 }
 
 json_object *
-session_find_answer(json_object *doc, const char *question_id)
+session_plan(json_object *doc)
 {
-	json_object *answers = json_object_object_get(doc, "answers");
-	size_t i, n = json_object_is_type(answers, json_type_array) ?
-	    json_object_array_length(answers) : 0;
+	json_object *p = json_object_object_get(doc, "plan");
+
+	return json_object_is_type(p, json_type_array) ? p : NULL;
+}
+
+int
+session_plan_length(json_object *doc)
+{
+	json_object *p = session_plan(doc);
+
+	return p != NULL ? (int)json_object_array_length(p) : 0;
+}
+
+json_object *
+session_plan_entry(json_object *doc, int index)
+{
+	json_object *p = session_plan(doc);
+
+	if (p == NULL || index < 0 || (size_t)index >= json_object_array_length(p))
+		return NULL;
+	return json_object_array_get_idx(p, (size_t)index);
+}
+
+const char *
+session_plan_id(json_object *doc, int index)
+{
+	return cx_json_str(session_plan_entry(doc, index), "id");
+}
+
+int
+session_plan_index(json_object *doc, const char *qid)
+{
+	int i, n = session_plan_length(doc);
 
 	for (i = 0; i < n; i++) {
-		json_object *a = json_object_array_get_idx(answers, i);
-		const char *qid = cx_json_str(a, "question_id");
+		const char *id = session_plan_id(doc, i);
 
-		if (qid != NULL && strcmp(qid, question_id) == 0)
-			return a;
+		if (id != NULL && strcmp(id, qid) == 0)
+			return i;
 	}
-	return NULL;
+	return -1;
+}
+
+json_object *
+qdoc_question(json_object *qdoc)
+{
+	json_object *q = json_object_object_get(qdoc, "question");
+
+	return json_object_is_type(q, json_type_object) ? q : NULL;
+}
+
+json_object *
+qdoc_answer(json_object *qdoc)
+{
+	json_object *a = json_object_object_get(qdoc, "answer");
+
+	return json_object_is_type(a, json_type_object) ? a : NULL;
 }
 
 static int64_t
@@ -178,24 +215,20 @@ session_time_json(const struct session_time *t)
 json_object *
 session_progress_json(json_object *doc)
 {
-	json_object *qs = session_questions(doc), *o = json_object_new_object();
-	json_object *answers = json_object_object_get(doc, "answers");
-	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0, asked = 0;
-	int cur = session_current(doc);
+	json_object *o = json_object_new_object();
+	int i, n = session_plan_length(doc), asked = 0, cur = session_current(doc);
+	const char *current = session_is(doc, "active") ? session_plan_id(doc, cur) : NULL;
 
 	for (i = 0; i < n; i++)
-		if (cx_json_str(json_object_array_get_idx(qs, i), "asked_at") != NULL)
+		if (cx_json_str(session_plan_entry(doc, i), "asked_at") != NULL)
 			asked++;
-	json_object_object_add(o, "asked", json_object_new_int((int)asked));
-	json_object_object_add(o, "answered", json_object_new_int(
-	    json_object_is_type(answers, json_type_array) ?
-	    (int)json_object_array_length(answers) : 0));
+	json_object_object_add(o, "asked", json_object_new_int(asked));
+	json_object_object_add(o, "answered", json_object_new_int((int)get_int(doc, "answered",
+	    0)));
 	json_object_object_add(o, "total", json_object_new_int((int)get_int(doc,
 	    "question_count", (int64_t)n)));
-	json_object_object_add(o, "current_question_id",
-	    cur >= 0 && (size_t)cur < n && session_is(doc, "active") ?
-	    json_object_new_string(cx_json_str(json_object_array_get_idx(qs, (size_t)cur), "id")) :
-	    NULL);
+	json_object_object_add(o, "current_question_id", current != NULL ?
+	    json_object_new_string(current) : NULL);
 	return o;
 }
 
@@ -216,15 +249,16 @@ copy_fields(json_object *to, json_object *from, const char *const *fields)
 }
 
 json_object *
-question_view(json_object *q, int index, int total, int with_key_points)
+question_view(json_object *q, json_object *entry, int index, int total, int with_key_points)
 {
 	static const char *const always[] = { "id", "type", "content", "area", "competency",
-		"time_minutes", "asked_at", "level_note", NULL };
+		"time_minutes", "level_note", NULL };
 	static const char *const staff[] = { "key_points", "matched_skills", "skills", "level",
 		NULL };
 	json_object *o = json_object_new_object();
 
 	copy_fields(o, q, always);
+	copy_field(o, entry, "asked_at");
 	json_object_object_add(o, "index", json_object_new_int(index));
 	if (total > 0)
 		json_object_object_add(o, "total", json_object_new_int(total));
@@ -293,10 +327,10 @@ session_view(const struct session *s, int list_form)
 		"question_count", "duration_minutes", "focus_areas", "provider", "result",
 		"precheck_result", "created_at", "updated_at", "started_at", "paused_at",
 		"completed_at", "completed_reason", "terminated_reason", NULL };
-	json_object *doc = s->doc, *o = json_object_new_object(), *qs, *out_q;
+	json_object *doc = s->doc, *o = json_object_new_object(), *out_q, *answers;
 	struct session_time t;
 	const char *resume = cx_json_str(doc, "resume_text");
-	size_t i, n;
+	int i, n;
 	int reveal = s->staff || finished(doc);
 
 	copy_fields(o, doc, plain);
@@ -308,22 +342,28 @@ session_view(const struct session *s, int list_form)
 	if (list_form)
 		return o;
 	copy_field(o, doc, "job_description");
-	qs = session_questions(doc);
 	out_q = json_object_new_array();
-	n = qs != NULL ? json_object_array_length(qs) : 0;
+	answers = json_object_new_array();
+	n = session_plan_length(doc);
 	for (i = 0; i < n; i++) {
-		json_object *q = json_object_array_get_idx(qs, i), *v;
-		const char *id = cx_json_str(q, "id");
+		json_object *entry = session_plan_entry(doc, i), *qdoc, *q, *a, *v;
+		const char *id = cx_json_str(entry, "id");
 
-		if (!reveal && cx_json_str(q, "asked_at") == NULL)
+		if (id == NULL || s->qdocs == NULL ||
+		    !json_object_object_get_ex(s->qdocs, id, &qdoc) ||
+		    (q = qdoc_question(qdoc)) == NULL)
 			continue;
-		v = question_view(q, (int)i + 1, 0, reveal);
-		json_object_object_add(v, "answered", json_object_new_boolean(
-		    id != NULL && session_find_answer(doc, id) != NULL));
+		a = qdoc_answer(qdoc);
+		if (a != NULL)
+			json_object_array_add(answers, json_object_get(a));
+		if (!reveal && cx_json_str(entry, "asked_at") == NULL)
+			continue;
+		v = question_view(q, entry, i + 1, 0, reveal);
+		json_object_object_add(v, "answered", json_object_new_boolean(a != NULL));
 		json_object_array_add(out_q, v);
 	}
 	json_object_object_add(o, "questions", out_q);
-	copy_field(o, doc, "answers");
+	json_object_object_add(o, "answers", answers);
 	json_object_object_add(o, "anti_cheat", anti_cheat_view(s));
 	copy_field(o, doc, "anti_cheat_log");
 	return o;
@@ -419,6 +459,61 @@ cache_put(struct interview_app *ia, json_object *doc)
 	c->used = ++ia->tick;
 }
 
+/* Sessions written before questions had documents of their own held "questions" and
+ * "answers" arrays: move them out, once, in one transaction with the session. */
+static int
+split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
+{
+	json_object *qs = json_object_object_get(s->doc, "questions");
+	json_object *answers = json_object_object_get(s->doc, "answers");
+	json_object *plan = json_object_new_array();
+	struct qwrite *w;
+	size_t i, j, n = json_object_array_length(qs), na = 0;
+	int rc;
+
+	if ((w = calloc(n + 1, sizeof(*w))) == NULL) {
+		json_object_put(plan);
+		return cx_error_internal(err, "out of memory");
+	}
+	session_touch(s);
+	for (i = 0; i < n; i++) {
+		json_object *q = json_object_get(json_object_array_get_idx(qs, i));
+		json_object *entry = json_object_new_object(), *qdoc, *asked = NULL;
+		const char *qid = cx_json_str(q, "id");
+
+		json_object_object_get_ex(q, "asked_at", &asked);
+		json_object_object_add(entry, "id", json_object_new_string(qid != NULL ? qid : ""));
+		if (json_object_is_type(asked, json_type_string))
+			json_object_object_add(entry, "asked_at", json_object_get(asked));
+		if (question_is_follow_up(q))
+			json_object_object_add(entry, "follow_up", json_object_new_boolean(1));
+		json_object_array_add(plan, entry);
+		json_object_object_del(q, "asked_at");
+		qdoc = session_new_question(s, q);
+		for (j = 0; qid != NULL && j < json_object_array_length(answers); j++) {
+			json_object *ans = json_object_array_get_idx(answers, j);
+			const char *aq = cx_json_str(ans, "question_id");
+
+			if (aq != NULL && strcmp(aq, qid) == 0) {
+				json_object_object_add(qdoc, "answered", json_object_new_boolean(1));
+				json_object_object_add(qdoc, "answer", json_object_get(ans));
+				na++;
+				break;
+			}
+		}
+		w[i].op = QW_INSERT;
+		w[i].doc = qdoc;
+	}
+	json_object_object_add(s->doc, "plan", plan);
+	json_object_object_add(s->doc, "answered", json_object_new_int((int)na));
+	json_object_object_del(s->doc, "questions");
+	json_object_object_del(s->doc, "answers");
+	s->assembled = 1;
+	rc = session_save_with(req, s, w, n, err);
+	free(w);
+	return rc;
+}
+
 int
 session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_error *err)
 {
@@ -432,6 +527,9 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 		return cx_error_field(err, "id", "must be a 24-character hexadecimal session id");
 	for (attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
 		json_object_put(s->doc);
+		json_object_put(s->qdocs);
+		s->qdocs = NULL;
+		s->assembled = 0;
 		s->doc = attempt == 0 ? cache_take(req, req->app->data, id) : NULL;
 		if (s->doc == NULL && (rc = load_doc(req, id, &s->doc, err)) != CX_OK)
 			return rc;
@@ -450,6 +548,18 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 				    "Only the candidate can take part in their interview");
 			return cx_error_set(err, CX_ENOTFOUND, "Interview session not found");
 		}
+		if (session_plan(s->doc) == NULL &&
+		    json_object_is_type(json_object_object_get(s->doc, "questions"),
+		    json_type_array)) {
+			if ((rc = split_legacy(req, s, err)) == CX_ECONFLICT) {
+				cx_error_clear(err);
+				continue;
+			}
+			if (rc != CX_OK) {
+				session_free(s);
+				return rc;
+			}
+		}
 		session_time(s->doc, s->now_ms, &t);
 		if (!t.running || t.remaining_ms > 0)
 			return CX_OK;
@@ -466,6 +576,100 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 	    "The session is changing too quickly; try again");
 }
 
+static void
+keep_question(struct session *s, json_object *qdoc)
+{
+	const char *qid = cx_json_str(qdoc, "question_id");
+
+	if (s->qdocs == NULL)
+		s->qdocs = json_object_new_object();
+	json_object_object_add(s->qdocs, qid != NULL ? qid : "", qdoc);
+}
+
+int
+session_assemble(struct session *s, struct cx_error *err)
+{
+	struct cx_filter *f;
+	json_object *docs = NULL;
+	size_t i;
+	int rc, n, missing = 0;
+
+	if (s->assembled)
+		return CX_OK;
+	f = cx_filter_eq_str(cx_filter_new(), "session_id", cx_json_str(s->doc, "id"));
+	rc = cx_store_find(s->req->app->store, QUESTIONS, f, NULL, 0, 0, 0, &docs, err);
+	cx_filter_free(f);
+	if (rc != CX_OK)
+		return rc;
+	/* Documents read before (and maybe changed by this request) stay as they are. */
+	for (i = 0; i < json_object_array_length(docs); i++) {
+		json_object *d = json_object_array_get_idx(docs, i);
+		const char *qid = cx_json_str(d, "question_id");
+
+		if (qid != NULL && (s->qdocs == NULL ||
+		    !json_object_object_get_ex(s->qdocs, qid, NULL)))
+			keep_question(s, json_object_get(d));
+	}
+	json_object_put(docs);
+	n = session_plan_length(s->doc);
+	for (i = 0; i < (size_t)n; i++) {
+		const char *qid = session_plan_id(s->doc, (int)i);
+
+		if (qid == NULL || s->qdocs == NULL ||
+		    !json_object_object_get_ex(s->qdocs, qid, NULL))
+			missing++;
+	}
+	if (missing > 0)
+		return cx_error_internal(err, "%d question(s) of session %s are not stored",
+		    missing, cx_json_str(s->doc, "id"));
+	s->assembled = 1;
+	return CX_OK;
+}
+
+int
+session_question(struct session *s, const char *qid, json_object **qdoc, struct cx_error *err)
+{
+	struct cx_filter *f;
+	int rc;
+
+	if (s->qdocs != NULL && json_object_object_get_ex(s->qdocs, qid, qdoc))
+		return CX_OK;
+	if (s->assembled)
+		return cx_error_set(err, CX_ENOTFOUND, "Question %s is not part of this interview",
+		    qid);
+	f = cx_filter_eq_str(cx_filter_eq_str(cx_filter_new(), "session_id",
+	    cx_json_str(s->doc, "id")), "question_id", qid);
+	rc = cx_store_find_one(s->req->app->store, QUESTIONS, f, qdoc, err);
+	cx_filter_free(f);
+	if (rc == CX_ENOTFOUND) {
+		cx_error_clear(err);
+		return cx_error_set(err, CX_ENOTFOUND, "Question %s is not part of this interview",
+		    qid);
+	}
+	if (rc == CX_OK)
+		keep_question(s, *qdoc);
+	return rc;
+}
+
+json_object *
+session_new_question(struct session *s, json_object *question)
+{
+	json_object *qdoc = json_object_new_object();
+	char id[CX_OID_LEN];
+	const char *sid = cx_json_str(s->doc, "id"), *qid = cx_json_str(question, "id");
+
+	cx_oid_new(id);
+	json_object_object_add(qdoc, "id", json_object_new_string(id));
+	json_object_object_add(qdoc, "session_id", json_object_new_string(sid != NULL ? sid : ""));
+	json_object_object_add(qdoc, "question_id",
+	    json_object_new_string(qid != NULL ? qid : ""));
+	json_object_object_add(qdoc, "answered", json_object_new_boolean(0));
+	json_object_object_add(qdoc, "question", question);
+	json_object_object_add(qdoc, "answer", NULL);
+	keep_question(s, qdoc);
+	return qdoc;
+}
+
 void
 session_free(struct session *s)
 {
@@ -475,6 +679,9 @@ session_free(struct session *s)
 		cache_put(s->req->app->data, s->doc);
 	else
 		json_object_put(s->doc);
+	json_object_put(s->qdocs);
+	s->qdocs = NULL;
+	s->assembled = 0;
 	s->doc = NULL;
 	s->clean = 0;
 }
@@ -485,25 +692,59 @@ session_touch(struct session *s)
 	s->clean = 0;
 }
 
-int
-session_save(struct cx_request *req, struct session *s, struct cx_error *err)
+static int
+conflict(struct cx_error *err)
 {
+	cx_error_clear(err);
+	return cx_error_set(err, CX_ECONFLICT,
+	    "The session was changed by another request; try again");
+}
+
+static int
+write_question(struct cx_store *store, const struct qwrite *w, struct cx_error *err)
+{
+	struct cx_filter *f;
+	int rc;
+
+	if (w->op == QW_INSERT)
+		return cx_store_insert(store, QUESTIONS, w->doc, err);
+	f = cx_filter_eq_bool(cx_filter_new(), "answered", 0);
+	rc = cx_store_replace_one(store, QUESTIONS, f, w->doc, err);
+	cx_filter_free(f);
+	return rc == CX_ENOTFOUND ? conflict(err) : rc;
+}
+
+int
+session_save_with(struct cx_request *req, struct session *s, const struct qwrite *w,
+    size_t nw, struct cx_error *err)
+{
+	struct cx_store *store = req->app->store;
 	int64_t rev = session_rev(s->doc);
 	struct cx_filter *f;
 	char now[CX_TIME_LEN];
+	size_t i;
 	int rc;
 
 	s->clean = 0;
 	cx_time_format_ms(s->now_ms, now);
 	json_object_object_add(s->doc, "rev", json_object_new_int64(rev + 1));
 	json_object_object_add(s->doc, "updated_at", json_object_new_string(now));
-	f = cx_filter_eq_int(cx_filter_new(), "rev", rev);
-	rc = cx_store_replace_one(req->app->store, SESSIONS, f, s->doc, err);
-	cx_filter_free(f);
-	if (rc == CX_ENOTFOUND) {
-		cx_error_clear(err);
-		return cx_error_set(err, CX_ECONFLICT,
-		    "The session was changed by another request; try again");
+	if (nw > 0 && (rc = cx_store_begin(store, err)) != CX_OK)
+		return rc;
+	for (i = 0, rc = CX_OK; i < nw && rc == CX_OK; i++)
+		rc = write_question(store, &w[i], err);
+	if (rc == CX_OK) {
+		f = cx_filter_eq_int(cx_filter_new(), "rev", rev);
+		rc = cx_store_replace_one(store, SESSIONS, f, s->doc, err);
+		cx_filter_free(f);
+		if (rc == CX_ENOTFOUND)
+			rc = conflict(err);
+	}
+	if (nw > 0) {
+		if (rc == CX_OK)
+			rc = cx_store_commit(store, err);
+		else
+			cx_store_rollback(store);
 	}
 	if (rc != CX_OK)
 		return rc;
@@ -512,21 +753,10 @@ session_save(struct cx_request *req, struct session *s, struct cx_error *err)
 	return CX_OK;
 }
 
-/* The AI's feedback of each question in plan order (null when unanswered). */
-static json_object *
-feedbacks_of(json_object *doc)
+int
+session_save(struct cx_request *req, struct session *s, struct cx_error *err)
 {
-	json_object *qs = session_questions(doc), *out = json_object_new_array();
-	size_t i, n = qs != NULL ? json_object_array_length(qs) : 0;
-
-	for (i = 0; i < n; i++) {
-		const char *id = cx_json_str(json_object_array_get_idx(qs, i), "id");
-		json_object *a = id != NULL ? session_find_answer(doc, id) : NULL;
-
-		json_object_array_add(out, json_object_get(json_object_object_get(a,
-		    "ai_feedback")));
-	}
-	return out;
+	return session_save_with(req, s, NULL, 0, err);
 }
 
 int
@@ -534,18 +764,28 @@ session_finish(struct cx_request *req, struct session *s, const char *status,
     const char *reason, struct cx_error *err)
 {
 	struct interview_app *ia = req->app->data;
-	json_object *qs = session_questions(s->doc), *fb, *result = NULL, *empty = NULL;
+	json_object *qs, *fb, *result = NULL;
 	char now[CX_TIME_LEN];
 	int64_t paused_at = time_field(s->doc, "paused_at");
-	int rc;
+	int i, n, rc;
 
+	if ((rc = session_assemble(s, err)) != CX_OK)
+		return rc;
 	session_touch(s);
-	fb = feedbacks_of(s->doc);
-	if (qs == NULL)
-		qs = empty = json_object_new_array();
+	/* The questions in plan order, and the AI's feedback of each (null: unanswered). */
+	qs = json_object_new_array();
+	fb = json_object_new_array();
+	n = session_plan_length(s->doc);
+	for (i = 0; i < n; i++) {
+		json_object *qdoc = json_object_object_get(s->qdocs, session_plan_id(s->doc, i));
+
+		json_object_array_add(qs, json_object_get(qdoc_question(qdoc)));
+		json_object_array_add(fb, json_object_get(json_object_object_get(
+		    qdoc_answer(qdoc), "ai_feedback")));
+	}
 	rc = cx_ai_summarize(ia->ai, qs, fb, &result, err);
 	json_object_put(fb);
-	json_object_put(empty);
+	json_object_put(qs);
 	if (rc != CX_OK)
 		return rc;
 	cx_time_format_ms(s->now_ms, now);

@@ -200,7 +200,7 @@ str_or_null(const char *s)
 
 static json_object *
 new_session_doc(struct cx_request *req, const struct create_req *c, const char *id,
-    const char *resume, json_object *questions, const char *provider)
+    const char *resume, int nquestions, const char *provider)
 {
 	json_object *doc = json_object_new_object(), *focus = json_object_new_array();
 	char now[CX_TIME_LEN];
@@ -225,14 +225,14 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	json_object_object_add(doc, "resume_id", str_or_null(c->resume_id));
 	json_object_object_add(doc, "resume_text", str_or_null(resume));
 	json_object_object_add(doc, "question_count",
-	    json_object_new_int((int)json_object_array_length(questions)));
+	    json_object_new_int(nquestions));
 	json_object_object_add(doc, "requested_question_count", json_object_new_int((int)c->count));
 	json_object_object_add(doc, "duration_minutes", json_object_new_int((int)c->minutes));
 	json_object_object_add(doc, "focus_areas", focus);
 	json_object_object_add(doc, "provider", json_object_new_string(provider));
-	json_object_object_add(doc, "questions", questions);
+	json_object_object_add(doc, "plan", json_object_new_array());
 	json_object_object_add(doc, "current", json_object_new_int(-1));
-	json_object_object_add(doc, "answers", json_object_new_array());
+	json_object_object_add(doc, "answered", json_object_new_int(0));
 	json_object_object_add(doc, "result", NULL);
 	json_object_object_add(doc, "anti_cheat", NULL);
 	json_object_object_add(doc, "anti_cheat_log", json_object_new_array());
@@ -246,6 +246,43 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	json_object_object_add(doc, "completed_reason", NULL);
 	json_object_object_add(doc, "terminated_reason", NULL);
 	return doc;
+}
+
+/* Store a new session s->doc with a document per question (and its plan): the questions
+ * first, so the session never names one that is not stored. */
+static int
+store_new_session(struct cx_request *req, struct session *s, json_object *questions,
+    struct cx_error *err)
+{
+	struct cx_store *store = req->app->store;
+	json_object *plan = json_object_object_get(s->doc, "plan");
+	size_t i, n = json_object_array_length(questions);
+	int rc;
+
+	s->req = req;
+	for (i = 0; i < n; i++) {
+		json_object *q = json_object_get(json_object_array_get_idx(questions, i));
+		json_object *e = json_object_new_object();
+
+		/* Kept short (every answer reads it): asked_at once asked, follow_up if one. */
+		json_object_object_add(e, "id", json_object_new_string(cx_json_str(q, "id")));
+		json_object_array_add(plan, e);
+		session_new_question(s, q);
+	}
+	s->assembled = 1;
+	if ((rc = cx_store_begin(store, err)) != CX_OK)
+		return rc;
+	json_object_object_foreach(s->qdocs, key, qdoc) {
+		(void)key;
+		if ((rc = cx_store_insert(store, QUESTIONS, qdoc, err)) != CX_OK)
+			break;
+	}
+	if (rc == CX_OK)
+		rc = cx_store_insert(store, SESSIONS, s->doc, err);
+	if (rc == CX_OK)
+		return cx_store_commit(store, err);
+	cx_store_rollback(store);
+	return rc;
 }
 
 /* POST /api/interview/sessions
@@ -284,8 +321,9 @@ interview_create(struct cx_request *req, struct cx_error *err)
 	spec.seed = id;
 	if ((rc = cx_ai_generate_questions(ia->ai, &spec, &questions, err)) != CX_OK)
 		goto out;
-	s.doc = new_session_doc(req, &c, id, resume, questions, cx_ai_provider_name(ia->ai));
-	if ((rc = cx_store_insert(req->app->store, SESSIONS, s.doc, err)) != CX_OK)
+	s.doc = new_session_doc(req, &c, id, resume, (int)json_object_array_length(questions),
+	    cx_ai_provider_name(ia->ai));
+	if ((rc = store_new_session(req, &s, questions, err)) != CX_OK)
 		goto out;
 	cx_audit_request(req, req->claims.sub, "interview_created", "interview_session", id,
 	    CX_SEV_LOW, NULL);
@@ -296,6 +334,7 @@ interview_create(struct cx_request *req, struct cx_error *err)
 	state_refresh(req, s.doc, s.now_ms);
 	rc = cx_http_ok(req, 201, session_view(&s, 0), "Interview session created");
 out:
+	json_object_put(questions);
 	json_object_put(resume_doc);
 	session_free(&s);
 	return rc;
@@ -372,6 +411,24 @@ out:
 	json_object_put(docs);
 	cx_filter_free(f);
 	return rc;
+}
+
+/* The rendered view of s for its kind of reader, if this worker holds it. */
+static struct cached_view *
+view_find(struct interview_app *ia, const struct session *s)
+{
+	const char *id = cx_json_str(s->doc, "id");
+	int64_t rev = session_rev(s->doc);
+	size_t i;
+
+	for (i = 0; id != NULL && i < VIEW_CACHE_SLOTS; i++) {
+		struct cached_view *e = &ia->views[i];
+
+		if (e->text != NULL && e->rev == rev && e->staff == s->staff &&
+		    strcmp(e->id, id) == 0)
+			return e;
+	}
+	return NULL;
 }
 
 /* The session as s's caller sees it, without the clock: rendered once per revision and
@@ -457,7 +514,9 @@ interview_get(struct cx_request *req, struct cx_error *err)
 
 	if ((rc = session_load(req, 1, &s, err)) != CX_OK)
 		return rc;
-	rc = cx_http_ok(req, 200, view_now(req->app->data, &s), "Interview session retrieved");
+	if (view_find(req->app->data, &s) != NULL || (rc = session_assemble(&s, err)) == CX_OK)
+		rc = cx_http_ok(req, 200, view_now(req->app->data, &s),
+		    "Interview session retrieved");
 	session_free(&s);
 	return rc;
 }

@@ -83,14 +83,14 @@ void
 state_flush(struct cx_request *req)
 {
 	struct interview_app *ia = req->app->data;
-	json_object *doc = ia->refresh_doc, *qs;
+	json_object *doc = ia->refresh_doc;
 	struct session_time t;
 	struct cx_error err = { 0 };
 	char key[96], cache[96], channel[96], remaining[24], deadline[24], ttl[24];
 	char now[CX_TIME_LEN];
 	const char **argv = NULL, *id, *current = "";
 	size_t nmsg = ia->outbox != NULL ? json_object_array_length(ia->outbox) : 0, i;
-	int cur, argc;
+	int argc;
 	redisReply *reply;
 
 	if (doc == NULL && nmsg == 0)
@@ -106,11 +106,8 @@ state_flush(struct cx_request *req)
 	remaining[0] = deadline[0] = ttl[0] = now[0] = '\0';
 	if (doc != NULL) {
 		session_time(doc, ia->refresh_ms, &t);
-		cur = session_current(doc);
-		qs = session_questions(doc);
-		if (session_is(doc, "active") && qs != NULL && cur >= 0 &&
-		    (size_t)cur < json_object_array_length(qs))
-			current = cx_json_str(json_object_array_get_idx(qs, (size_t)cur), "id");
+		if (session_is(doc, "active"))
+			current = session_plan_id(doc, session_current(doc));
 		snprintf(remaining, sizeof(remaining), "%lld",
 		    (long long)((t.remaining_ms + 999) / 1000));
 		if (t.running)

@@ -623,6 +623,26 @@ iv_db_set(const char *id, const char *jpath, const char *value_json)
 	sqlite3_close(db);
 }
 
+int
+iv_db_exec(const char *sql, const char *a, const char *b, const char *c)
+{
+	sqlite3 *db = db_open();
+	sqlite3_stmt *st = NULL;
+	const char *args[3] = { a, b, c };
+	int i, n;
+
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+	    sqlite3_errmsg(db));
+	for (i = 0; i < 3; i++)
+		if (args[i] != NULL)
+			sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(db));
+	n = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 void
 iv_db_shift(const char *id, const char *jpath, int64_t ms)
 {

@@ -62,6 +62,10 @@ int iv_is_null(json_object *o, const char *path);
 /* 422 VALIDATION_ERROR whose details.field begins with prefix. */
 void iv_assert_validation_prefix(const struct http_response *r, const char *prefix);
 
+/* Run one SQL statement on the stack's SQLite file with ?1..?3 bound to a, b, c (text;
+ * NULL binds null); asserts it ran. Returns the number of rows it changed. */
+int iv_db_exec(const char *sql, const char *a, const char *b, const char *c);
+
 /* ---- anti-cheat chain (computed here, independently of the server) ------------- */
 
 /* canonical(event) of the contract (malloc'd): "<seq>\n<event>\n<timestamp>\n<details>"

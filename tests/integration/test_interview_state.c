@@ -373,3 +373,115 @@ Test(redis, actions_publish_their_events)
 	free(nonce);
 	it_user_free(&u);
 }
+
+/* ---- storage: a session is a small document plus one document per question ---------- */
+
+TestSuite(storage, .init = it_setup, .timeout = 60);
+
+#define PLAN_JOIN "FROM json_each(interview_sessions.doc, '$.plan') p JOIN " \
+	"interview_questions q ON json_extract(q.doc, '$.session_id') = ?1 AND " \
+	"json_extract(q.doc, '$.question_id') = json_extract(p.value, '$.id') "
+
+/* Sessions stored by the release before questions had documents of their own held them
+ * (and the answers) inside the session: such a session is read, answered and moved to
+ * the current layout without losing anything. */
+Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
+{
+	struct it_user u;
+	char id[32], *nonce, *v;
+	json_object *s, *d;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	d = iv_answer_current(&u, id, GOOD);
+	json_object_put(d);
+	/* rewrite it as the old release stored it */
+	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set("
+	    "json_remove(doc, '$.plan', '$.answered'), '$.questions', (SELECT "
+	    "json_group_array(json(qq)) FROM (SELECT json_set(json_extract(q.doc, '$.question'), "
+	    "'$.asked_at', json_extract(p.value, '$.asked_at')) AS qq " PLAN_JOIN
+	    "ORDER BY p.key)), '$.answers', (SELECT json_group_array(json(aa)) FROM (SELECT "
+	    "json_extract(q.doc, '$.answer') AS aa " PLAN_JOIN "WHERE json_extract(q.doc, "
+	    "'$.answered') ORDER BY p.key)), '$.rev', json_extract(doc, '$.rev') + 1) "
+	    "WHERE id = ?1", id, NULL, NULL), 1);
+	cr_assert_gt(iv_db_exec("DELETE FROM interview_questions WHERE "
+	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 2);
+	v = iv_db_get(id, "$.questions");
+	cr_assert_not_null(v, "the old layout was not written");
+	free(v);
+
+	s = iv_get(u.access, id);
+	cr_expect_str_eq(iv_str(s, "status"), "active");
+	cr_expect_eq(json_object_array_length(iv_arr(s, "answers")), 1);
+	cr_expect_eq(iv_int(s, "progress.answered"), 1);
+	cr_expect_eq(json_object_array_length(iv_arr(s, "questions")), 2,
+	    "the candidate sees the two questions asked so far");
+	cr_expect_str_eq(iv_str(json_object_array_get_idx(iv_arr(s, "answers"), 0), "content"),
+	    GOOD);
+	json_object_put(s);
+	v = iv_db_get(id, "$.questions");
+	cr_expect_null(v, "the session still holds its questions: %s", iv_nz(v));
+	free(v);
+	v = iv_db_get(id, "$.plan");
+	cr_expect_not_null(v, "the session has no plan");
+	free(v);
+	/* and it goes on as any other */
+	d = iv_answer_current(&u, id, GOOD);
+	cr_expect_eq(iv_int(d, "progress.answered"), 2);
+	json_object_put(d);
+	free(nonce);
+	it_user_free(&u);
+}
+
+/* On a store without transactions (MongoDB) an answer can be stored while the session
+ * did not move on, if the process dies in between. The same answer sent again moves it
+ * on instead of being refused or evaluated twice. */
+Test(storage, a_stored_answer_whose_session_did_not_move_on_is_completed)
+{
+	struct it_user u;
+	char id[32], *nonce, q[16], *v;
+	struct http_response *r;
+	json_object *d, *s;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	iv_current(&u, id, q);
+	cr_assert_str_eq(q, "q1");
+	cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
+	    "'$.answered', json('true'), '$.answer', json(?2)) WHERE "
+	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.question_id') = ?3",
+	    id, "{\"question_id\":\"q1\",\"content\":\"" GOOD "\",\"type\":\"text\","
+	    "\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":{\"score\":71,"
+	    "\"provider\":\"local\"},\"follow_up\":false,\"next_question_id\":\"q2\"}", "q1"), 1);
+
+	/* other content is still refused */
+	r = iv_answer(u.access, id, "q1", "Something else entirely, said differently.", "text");
+	it_assert_error(r, 409, "CONFLICT");
+	http_response_free(r);
+	r = iv_answer(u.access, id, "q1", GOOD, "text");
+	it_assert_success(r, 200);
+	d = http_json_path(r, "data");
+	cr_expect_eq(iv_int(d, "feedback.score"), 71, "the answer was evaluated again");
+	cr_expect_str_eq(iv_str(d, "next_question_id"), "q2");
+	cr_expect_str_eq(iv_str(d, "next_question.id"), "q2");
+	cr_expect_eq(iv_int(d, "progress.answered"), 1);
+	http_response_free(r);
+	iv_current(&u, id, q);
+	cr_expect_str_eq(q, "q2", "the session did not move on");
+	s = iv_get(u.access, id);
+	cr_expect_eq(json_object_array_length(iv_arr(s, "answers")), 1);
+	json_object_put(s);
+	v = iv_db_get(id, "$.answered");
+	cr_expect_str_eq(iv_nz(v), "1");
+	free(v);
+	/* a second retry changes nothing more */
+	r = iv_answer(u.access, id, "q1", GOOD, "text");
+	it_assert_success(r, 200);
+	http_response_free(r);
+	iv_current(&u, id, q);
+	cr_expect_str_eq(q, "q2");
+	free(nonce);
+	it_user_free(&u);
+}
