@@ -17,12 +17,16 @@
 #define SESSIONS "interview_sessions"
 #define QUESTIONS "interview_questions"
 
-/* A session document this worker read or wrote, reused while its revision is current. */
+/* A session document (and the question documents read with it) this worker read or
+ * wrote, reused while the session's revision is current. */
 #define DOC_CACHE_SLOTS 64
 struct cached_doc {
 	char id[25];
 	int64_t rev;
 	json_object *doc;      /* owned; NULL = free slot */
+	json_object *qdocs;    /* owned: the question documents read with it (or NULL); every
+	                        * write of a question bumps the session's revision too */
+	int assembled;
 	uint64_t used;
 };
 

@@ -45,8 +45,10 @@ interview_worker_fini(struct cx_app *app)
 	if (ia != NULL) {
 		json_object_put(ia->refresh_doc);
 		json_object_put(ia->outbox);
-		for (size_t i = 0; i < DOC_CACHE_SLOTS; i++)
+		for (size_t i = 0; i < DOC_CACHE_SLOTS; i++) {
 			json_object_put(ia->cache[i].doc);
+			json_object_put(ia->cache[i].qdocs);
+		}
 		for (size_t i = 0; i < VIEW_CACHE_SLOTS; i++)
 			free(ia->views[i].text);
 		cx_ai_free(ia->ai);
@@ -409,29 +411,35 @@ cache_find(struct interview_app *ia, const char *id)
 }
 
 static json_object *
-cache_take(struct cx_request *req, struct interview_app *ia, const char *id)
+cache_take(struct cx_request *req, struct interview_app *ia, const char *id,
+    struct session *s)
 {
 	struct cached_doc *c = cache_find(ia, id);
 	struct cx_filter *f;
-	json_object *doc;
+	json_object *doc, *qdocs;
 	int64_t n = 0;
 	int rc;
 
 	if (c == NULL)
 		return NULL;
 	doc = c->doc;
-	c->doc = NULL;
+	qdocs = c->qdocs;
+	c->doc = c->qdocs = NULL;
 	f = cx_filter_eq_int(cx_filter_eq_str(cx_filter_new(), "id", id), "rev", c->rev);
 	rc = cx_store_count(req->app->store, SESSIONS, f, &n, NULL);
 	cx_filter_free(f);
-	if (rc == CX_OK && n == 1)
+	if (rc == CX_OK && n == 1) {
+		s->qdocs = qdocs;
+		s->assembled = c->assembled;
 		return doc;
+	}
 	json_object_put(doc);
+	json_object_put(qdocs);
 	return NULL;
 }
 
 static void
-cache_put(struct interview_app *ia, json_object *doc)
+cache_put(struct interview_app *ia, json_object *doc, json_object *qdocs, int assembled)
 {
 	const char *id = cx_json_str(doc, "id");
 	struct cached_doc *c;
@@ -439,6 +447,7 @@ cache_put(struct interview_app *ia, json_object *doc)
 
 	if (id == NULL || strlen(id) >= sizeof(c->id)) {
 		json_object_put(doc);
+		json_object_put(qdocs);
 		return;
 	}
 	if ((c = cache_find(ia, id)) == NULL) {
@@ -453,9 +462,12 @@ cache_put(struct interview_app *ia, json_object *doc)
 		}
 	}
 	json_object_put(c->doc);
+	json_object_put(c->qdocs);
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	c->rev = session_rev(doc);
 	c->doc = doc;
+	c->qdocs = qdocs;
+	c->assembled = assembled;
 	c->used = ++ia->tick;
 }
 
@@ -530,7 +542,7 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 		json_object_put(s->qdocs);
 		s->qdocs = NULL;
 		s->assembled = 0;
-		s->doc = attempt == 0 ? cache_take(req, req->app->data, id) : NULL;
+		s->doc = attempt == 0 ? cache_take(req, req->app->data, id, s) : NULL;
 		if (s->doc == NULL && (rc = load_doc(req, id, &s->doc, err)) != CX_OK)
 			return rc;
 		s->clean = 1;
@@ -675,11 +687,12 @@ session_free(struct session *s)
 {
 	if (s->req != NULL)
 		state_flush(s->req);
-	if (s->doc != NULL && s->clean && s->req != NULL)
-		cache_put(s->req->app->data, s->doc);
-	else
+	if (s->doc != NULL && s->clean && s->req != NULL) {
+		cache_put(s->req->app->data, s->doc, s->qdocs, s->assembled);
+	} else {
 		json_object_put(s->doc);
-	json_object_put(s->qdocs);
+		json_object_put(s->qdocs);
+	}
 	s->qdocs = NULL;
 	s->assembled = 0;
 	s->doc = NULL;
