@@ -19,6 +19,7 @@
 
 #include "cx_jwt.h"
 #include "cx_serve.h"
+#include "cx_store.h"
 
 static int
 fast(struct cx_request *req, struct cx_error *err)
@@ -46,11 +47,16 @@ static const struct cx_program program = {
 	.name = "cx-test", .routes = routes, .nroutes = 2, .needs = 0,
 };
 
+/* The same with a store: on SQLite the master runs a checkpointer beside the worker. */
+static const struct cx_program store_program = {
+	.name = "cx-test", .routes = routes, .nroutes = 2, .needs = CX_NEED_STORE,
+};
+
 static char dir[64], sock[96];
 static pid_t master;
 
 static void
-start(void)
+start_program(const struct cx_program *prog)
 {
 	char priv[128], pub[128];
 	struct cx_error err = { 0 };
@@ -69,11 +75,23 @@ start(void)
 	cr_assert_geq(master, 0);
 	if (master == 0) {
 		char *argv[] = { "cx-test", "--socket", sock, "--workers", "1", NULL };
-		exit(cx_serve_main(5, argv, &program));
+		exit(cx_serve_main(5, argv, prog));
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
 		usleep(20 * 1000);
 	cr_assert_eq(access(sock, F_OK), 0, "the program did not bind %s", sock);
+}
+
+static void
+start(void)
+{
+	start_program(&program);
+}
+
+static void
+start_with_store(void)
+{
+	start_program(&store_program);
 }
 
 static void
@@ -90,6 +108,7 @@ stop(void)
 }
 
 TestSuite(serve, .init = start, .fini = stop, .timeout = 30);
+TestSuite(serve_store, .init = start_with_store, .fini = stop, .timeout = 30);
 
 /* ---- a minimal FastCGI client ---------------------------------------------------- */
 
@@ -324,4 +343,41 @@ Test(serve, sigterm_lets_the_request_in_progress_finish)
 	master = 0;
 	cr_expect_neq(access(sock, F_OK), 0, "the socket should be removed on exit");
 	close(fd);
+}
+
+/* Writers that defer checkpoints leave the log to the program's checkpointer: the
+ * documents reach the database file without anyone else checkpointing. */
+Test(serve_store, the_checkpointer_copies_the_log_into_the_database)
+{
+	struct cx_error err = { 0 };
+	struct cx_store *store = NULL;
+	char url[128], path[128], text[1200];
+	struct stat st;
+	off_t before;
+	int i;
+
+	snprintf(url, sizeof(url), "sqlite:%s/candidatex.db", dir);
+	snprintf(path, sizeof(path), "%s/candidatex.db", dir);
+	cr_assert_eq(cx_store_open(url, NULL, &store, &err), CX_OK, "%s", err.message);
+	cx_store_defer_checkpoints(store);
+	cr_assert_eq(stat(path, &st), 0);
+	before = st.st_size;
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (i = 0; i < 400; i++) {
+		json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "text", json_object_new_string(text));
+		cr_assert_eq(cx_store_insert(store, "notes", doc, &err), CX_OK, "%s", err.message);
+		json_object_put(doc);
+	}
+	for (i = 0; i < 100; i++) {   /* the checkpointer ticks every 100 ms */
+		cr_assert_eq(stat(path, &st), 0);
+		if (st.st_size >= before + 400 * 1000)
+			break;
+		usleep(50 * 1000);
+	}
+	cr_expect_geq(st.st_size, before + 400 * 1000, "the database file stayed at %lld bytes",
+	    (long long)st.st_size);
+	cx_store_close(store);
 }
