@@ -274,17 +274,17 @@ spare_question(json_object *doc, int current)
 	return -1;
 }
 
-/* The follow-up the evaluation asked for, as a new question document of s, or NULL. The
- * feedback then names the question that is actually asked next. */
+/* The follow-up the evaluation asked for (feedback's follow_up), as a new question document
+ * of s with the id <parent>f, or NULL. */
 static json_object *
-make_follow_up(struct interview_app *ia, struct session *s, json_object *parent,
+new_follow_up(struct interview_app *ia, struct session *s, json_object *parent,
     json_object *feedback)
 {
-	json_object *fu = NULL, *note = json_object_object_get(feedback, "follow_up");
+	json_object *fu = NULL;
 	struct cx_error e = { 0 };
 	char id[40];
 
-	if (note == NULL)
+	if (json_object_object_get(feedback, "follow_up") == NULL)
 		return NULL;
 	if (cx_ai_follow_up_question(ia->ai, parent, feedback, &fu, &e) != CX_OK) {
 		cx_logf(CX_LOG_WARN, "no follow-up question: %s", e.message);
@@ -295,8 +295,6 @@ make_follow_up(struct interview_app *ia, struct session *s, json_object *parent,
 	json_object_object_add(fu, "parent_id",
 	    json_object_new_string(cx_json_str(parent, "id")));
 	json_object_object_add(fu, "is_follow_up", json_object_new_boolean(1));
-	json_object_object_add(note, "content", json_object_new_string(cx_json_str(fu, "content")));
-	json_object_object_add(note, "question_id", json_object_new_string(id));
 	return session_new_question(s, fu);
 }
 
@@ -383,9 +381,14 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 	if ((rc = cx_ai_evaluate_answer(ia->ai, q, a->content, a->type, allow, &feedback,
 	    err)) != CX_OK)
 		return rc;
-	if (allow && (fu = make_follow_up(ia, s, q, feedback)) != NULL) {
-		w[nw].op = QW_INSERT;
-		w[nw++].doc = fu;
+	if (allow && (fu = new_follow_up(ia, s, q, feedback)) != NULL) {
+		/* The feedback names the question that is actually asked next. */
+		json_object *note = json_object_object_get(feedback, "follow_up");
+
+		json_object_object_add(note, "content", json_object_new_string(
+		    cx_json_str(qdoc_question(fu), "content")));
+		json_object_object_add(note, "question_id", json_object_new_string(
+		    cx_json_str(fu, "question_id")));
 	} else   /* only a follow-up that is asked is reported as one */
 		json_object_object_add(feedback, "follow_up", NULL);
 	next = advance(s, index, fu != NULL ? cx_json_str(fu, "question_id") : NULL);
@@ -400,9 +403,42 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 	    json_object_new_string(next) : NULL);
 	json_object_object_add(qdoc, "answered", json_object_new_boolean(1));
 	json_object_object_add(qdoc, "answer", answer);
+	/* The answer first: its "not answered yet" check lets one request through, so only
+	 * that one stores the follow-up (without transactions, nobody else can leave one). */
 	w[nw].op = QW_ANSWER;
 	w[nw++].doc = qdoc;
+	if (fu != NULL) {
+		w[nw].op = QW_INSERT;
+		w[nw++].doc = fu;
+	}
 	return session_save_with(req, s, w, nw, err);
+}
+
+/* The answer to the question at index is stored but the session did not move on (a store
+ * without transactions failed in between): move it on now, storing the follow-up it
+ * names if that did not get stored either. */
+static int
+complete_answer(struct cx_request *req, struct session *s, json_object *qdoc, int index,
+    struct cx_error *err)
+{
+	json_object *stored = qdoc_answer(qdoc), *fu = NULL;
+	const char *fu_id = json_object_get_boolean(json_object_object_get(stored,
+	    "follow_up")) ? cx_json_str(stored, "next_question_id") : NULL;
+	struct qwrite w = { QW_INSERT, NULL };
+	int rc;
+
+	session_touch(s);
+	if (fu_id != NULL && (rc = session_question(s, fu_id, &fu, err)) != CX_OK) {
+		if (rc != CX_ENOTFOUND)
+			return rc;
+		cx_error_clear(err);
+		w.doc = new_follow_up(req->app->data, s, qdoc_question(qdoc),
+		    json_object_object_get(stored, "ai_feedback"));
+		if (w.doc == NULL)
+			fu_id = NULL;   /* then the next planned question comes instead */
+	}
+	advance(s, index, fu_id);
+	return session_save_with(req, s, &w, w.doc != NULL ? 1 : 0, err);
 }
 
 static int
@@ -455,12 +491,7 @@ interview_answer(struct cx_request *req, struct cx_error *err)
 			msg = "Answer already recorded";
 			if (index != cur || !session_is(s.doc, "active"))
 				break;
-			/* Stored, but the session did not move on (a store without
-			 * transactions failed in between): move it on now. */
-			session_touch(&s);
-			advance(&s, index, json_object_get_boolean(json_object_object_get(stored,
-			    "follow_up")) ? cx_json_str(stored, "next_question_id") : NULL);
-			rc = session_save(req, &s, err);
+			rc = complete_answer(req, &s, qdoc, index, err);
 		} else if (!session_is(s.doc, "active")) {
 			rc = wrong_state(&s, "take answers", err);
 			goto out;

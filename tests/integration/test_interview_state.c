@@ -485,3 +485,49 @@ Test(storage, a_stored_answer_whose_session_did_not_move_on_is_completed)
 	free(nonce);
 	it_user_free(&u);
 }
+
+/* The same when the stored answer asked for a follow-up that never got stored: the retry
+ * stores it and asks it next, in place of the last planned question. */
+Test(storage, a_half_stored_answer_gets_its_follow_up)
+{
+	struct it_user u;
+	char id[32], *nonce, q[16], *v;
+	struct http_response *r;
+	json_object *d, *s;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
+	    "'$.answered', json('true'), '$.answer', json(?2)) WHERE "
+	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.question_id') = ?3",
+	    id, "{\"question_id\":\"q1\",\"content\":\"" GOOD "\",\"type\":\"text\","
+	    "\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":{\"score\":40,"
+	    "\"provider\":\"local\",\"follow_up\":{\"content\":\"Which numbers did you "
+	    "measure before and after?\",\"gap\":\"specifics\",\"question_id\":\"q1f\"}},"
+	    "\"follow_up\":true,\"next_question_id\":\"q1f\"}", "q1"), 1);
+
+	r = iv_answer(u.access, id, "q1", GOOD, "text");
+	it_assert_success(r, 200);
+	d = http_json_path(r, "data");
+	cr_expect_str_eq(iv_str(d, "next_question_id"), "q1f");
+	cr_expect_str_eq(iv_str(d, "next_question.id"), "q1f");
+	cr_expect(iv_bool(d, "next_question.is_follow_up"));
+	cr_expect_str_eq(iv_str(d, "next_question.parent_id"), "q1");
+	http_response_free(r);
+	iv_current(&u, id, q);
+	cr_expect_str_eq(q, "q1f", "the follow-up is not the current question");
+	s = iv_get(u.access, id);
+	cr_expect_eq(iv_int(s, "progress.total"), 3, "the follow-up grew the interview");
+	cr_expect_eq(json_object_array_length(iv_arr(s, "questions")), 2);
+	json_object_put(s);
+	v = iv_db_get(id, "$.plan[2].id");
+	cr_expect_str_eq(iv_nz(v), "q2", "the follow-up should replace the last planned one");
+	free(v);
+	/* and the follow-up is answered like any question */
+	d = iv_answer_current(&u, id, GOOD);
+	cr_expect_str_eq(iv_str(d, "question_id"), "q1f");
+	json_object_put(d);
+	free(nonce);
+	it_user_free(&u);
+}
