@@ -46,6 +46,20 @@ worker_on_term(int sig)
 	stopping = 1;
 }
 
+/* A child of the master (worker or checkpointer): SIGTERM and SIGINT ask it to stop. */
+static void
+child_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGCHLD, SIG_DFL);
+}
+
 int
 cx_app_open(struct cx_app *app, const struct cx_program *prog, const struct cx_config *cfg,
     struct cx_error *err)
@@ -123,7 +137,6 @@ serve_one(const struct cx_program *prog, struct cx_request *conn)
 static int
 worker_main(const struct cx_program *prog, const struct cx_config *cfg, int listen_fd)
 {
-	struct sigaction sa;
 	sigset_t block, waitmask;
 	struct cx_app app;
 	struct cx_request *conns = NULL;
@@ -132,13 +145,8 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int list
 	struct cx_error err = { 0 };
 	size_t nconns = 0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	child_signals();
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -250,21 +258,6 @@ ncores(void)
 	return n > 0 ? (int)n : 1;
 }
 
-static pid_t
-spawn_worker(const struct cx_program *prog, const struct cx_config *cfg, int fd)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		exit(worker_main(prog, cfg, fd));
-	}
-	if (pid < 0)
-		cx_logf(CX_LOG_ERROR, "fork failed: %s", strerror(errno));
-	return pid;
-}
 
 /* ---- checkpointer ---------------------------------------------------------------- */
 
@@ -277,17 +270,11 @@ static int
 checkpointer_main(const struct cx_config *cfg)
 {
 	struct timespec tick = { 0, CHECKPOINT_TICK_MS * 1000000L };
-	struct sigaction sa;
 	struct cx_store *store = NULL;
 	struct cx_error err = { 0 };
 	time_t last_warn = 0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGCHLD, SIG_DFL);
+	child_signals();
 	if (cx_store_open(cfg->database_url, cfg->database_name, &store, &err) != CX_OK) {
 		cx_logf(CX_LOG_ERROR, "checkpointer could not start: %s", err.message);
 		return 3;
@@ -306,8 +293,9 @@ checkpointer_main(const struct cx_config *cfg)
 	return 0;
 }
 
+/* A worker on fd, or the checkpointer when prog is NULL. */
 static pid_t
-spawn_checkpointer(const struct cx_config *cfg)
+spawn_child(const struct cx_program *prog, const struct cx_config *cfg, int fd)
 {
 	pid_t pid = fork();
 
@@ -315,12 +303,13 @@ spawn_checkpointer(const struct cx_config *cfg)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		exit(checkpointer_main(cfg));
+		exit(prog != NULL ? worker_main(prog, cfg, fd) : checkpointer_main(cfg));
 	}
 	if (pid < 0)
 		cx_logf(CX_LOG_ERROR, "fork failed: %s", strerror(errno));
 	return pid;
 }
+
 
 static int
 store_is_sqlite(const char *url)
@@ -445,11 +434,11 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	if ((prog->needs & CX_NEED_STORE) && store_is_sqlite(cfg.database_url)) {
-		ckpt = spawn_checkpointer(&cfg);
+		ckpt = spawn_child(NULL, &cfg, -1);
 		checkpointer_running = ckpt > 0;
 	}
 	for (int i = 0; i < nworkers; i++)
-		workers[i] = spawn_worker(prog, &cfg, fd);
+		workers[i] = spawn_child(prog, &cfg, fd);
 	cx_logf(CX_LOG_INFO, "%s listening on %s with %d workers", prog->name, socket_path,
 	    nworkers);
 
@@ -465,7 +454,7 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 				cx_logf(CX_LOG_WARN, "checkpointer %d exited (status %d), restarting",
 				    (int)pid, status);
 				sleep(1);
-				ckpt = spawn_checkpointer(&cfg);
+				ckpt = spawn_child(NULL, &cfg, -1);
 				continue;
 			}
 			for (int i = 0; i < nworkers; i++) {
@@ -482,7 +471,7 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 				}
 				if (++restarts_in_window > 2 * nworkers)
 					sleep(1);   /* a crash loop must not spin the CPU */
-				workers[i] = spawn_worker(prog, &cfg, fd);
+				workers[i] = spawn_child(prog, &cfg, fd);
 			}
 		}
 	}

@@ -434,6 +434,17 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	it_user_free(&u);
 }
 
+/* Store answer (JSON) as question qid's answer, as if the session had not moved on after
+ * it was written. */
+static void
+store_half_answer(const char *id, const char *qid, const char *answer)
+{
+	cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
+	    "'$.answered', json('true'), '$.answer', json(?2)) WHERE "
+	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.question_id') = ?3",
+	    id, answer, qid), 1);
+}
+
 /* On a store without transactions (MongoDB) an answer can be stored while the session
  * did not move on, if the process dies in between. The same answer sent again moves it
  * on instead of being refused or evaluated twice. */
@@ -449,12 +460,10 @@ Test(storage, a_stored_answer_whose_session_did_not_move_on_is_completed)
 	nonce = iv_start(&u, id);
 	iv_current(&u, id, q);
 	cr_assert_str_eq(q, "q1");
-	cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
-	    "'$.answered', json('true'), '$.answer', json(?2)) WHERE "
-	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.question_id') = ?3",
-	    id, "{\"question_id\":\"q1\",\"content\":\"" GOOD "\",\"type\":\"text\","
-	    "\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":{\"score\":71,"
-	    "\"provider\":\"local\"},\"follow_up\":false,\"next_question_id\":\"q2\"}", "q1"), 1);
+	store_half_answer(id, "q1", "{\"question_id\":\"q1\",\"content\":\"" GOOD "\","
+	    "\"type\":\"text\",\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":"
+	    "{\"score\":71,\"provider\":\"local\"},\"follow_up\":false,"
+	    "\"next_question_id\":\"q2\"}");
 
 	/* other content is still refused */
 	r = iv_answer(u.access, id, "q1", "Something else entirely, said differently.", "text");
@@ -498,14 +507,11 @@ Test(storage, a_half_stored_answer_gets_its_follow_up)
 	it_register(&u, NULL);
 	iv_create_ok(&u, NULL, id);
 	nonce = iv_start(&u, id);
-	cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
-	    "'$.answered', json('true'), '$.answer', json(?2)) WHERE "
-	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.question_id') = ?3",
-	    id, "{\"question_id\":\"q1\",\"content\":\"" GOOD "\",\"type\":\"text\","
-	    "\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":{\"score\":40,"
-	    "\"provider\":\"local\",\"follow_up\":{\"content\":\"Which numbers did you "
-	    "measure before and after?\",\"gap\":\"specifics\",\"question_id\":\"q1f\"}},"
-	    "\"follow_up\":true,\"next_question_id\":\"q1f\"}", "q1"), 1);
+	store_half_answer(id, "q1", "{\"question_id\":\"q1\",\"content\":\"" GOOD "\","
+	    "\"type\":\"text\",\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":"
+	    "{\"score\":40,\"provider\":\"local\",\"follow_up\":{\"content\":\"Which "
+	    "numbers did you measure before and after?\",\"gap\":\"specifics\","
+	    "\"question_id\":\"q1f\"}},\"follow_up\":true,\"next_question_id\":\"q1f\"}");
 
 	r = iv_answer(u.access, id, "q1", GOOD, "text");
 	it_assert_success(r, 200);
