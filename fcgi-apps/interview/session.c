@@ -106,6 +106,10 @@ session_plan(json_object *doc)
 {
 	json_object *p = json_object_object_get(doc, "plan");
 
+	/* A session of the old layout not moved yet (a list reads it as stored): its
+	 * questions have the id and asked_at a plan entry has. */
+	if (p == NULL)
+		p = json_object_object_get(doc, "questions");
 	return json_object_is_type(p, json_type_array) ? p : NULL;
 }
 
@@ -217,7 +221,7 @@ session_time_json(const struct session_time *t)
 json_object *
 session_progress_json(json_object *doc)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *legacy = json_object_object_get(doc, "answers");
 	int i, n = session_plan_length(doc), asked = 0, cur = session_current(doc);
 	const char *current = session_is(doc, "active") ? session_plan_id(doc, cur) : NULL;
 
@@ -226,7 +230,8 @@ session_progress_json(json_object *doc)
 			asked++;
 	json_object_object_add(o, "asked", json_object_new_int(asked));
 	json_object_object_add(o, "answered", json_object_new_int((int)get_int(doc, "answered",
-	    0)));
+	    json_object_is_type(legacy, json_type_array) ?
+	    (int64_t)json_object_array_length(legacy) : 0)));
 	json_object_object_add(o, "total", json_object_new_int((int)get_int(doc,
 	    "question_count", (int64_t)n)));
 	json_object_object_add(o, "current_question_id", current != NULL ?
@@ -560,7 +565,7 @@ session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_
 				    "Only the candidate can take part in their interview");
 			return cx_error_set(err, CX_ENOTFOUND, "Interview session not found");
 		}
-		if (session_plan(s->doc) == NULL &&
+		if (json_object_object_get(s->doc, "plan") == NULL &&
 		    json_object_is_type(json_object_object_get(s->doc, "questions"),
 		    json_type_array)) {
 			if ((rc = split_legacy(req, s, err)) == CX_ECONFLICT) {

@@ -388,7 +388,8 @@ TestSuite(storage, .init = it_setup, .timeout = 60);
 Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 {
 	struct it_user u;
-	char id[32], *nonce, *v;
+	char id[32], *nonce, *v, q[16];
+	struct http_response *r;
 	json_object *s, *d;
 
 	it_register(&u, NULL);
@@ -396,6 +397,7 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	nonce = iv_start(&u, id);
 	d = iv_answer_current(&u, id, GOOD);
 	json_object_put(d);
+	iv_current(&u, id, q);
 	/* rewrite it as the old release stored it */
 	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set("
 	    "json_remove(doc, '$.plan', '$.answered'), '$.questions', (SELECT "
@@ -410,6 +412,17 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	v = iv_db_get(id, "$.questions");
 	cr_assert_not_null(v, "the old layout was not written");
 	free(v);
+
+	/* the list reads it as stored, and shows where the interview stands */
+	r = iv_call("GET", u.access, NULL, NULL, NULL);
+	it_assert_success(r, 200);
+	d = json_object_array_get_idx(http_json_path(r, "data.items"), 0);
+	cr_assert_not_null(d, "the session is not listed");
+	cr_expect_eq(iv_int(d, "progress.answered"), 1);
+	cr_expect_eq(iv_int(d, "progress.asked"), 2);
+	cr_expect_str_eq(iv_nz(iv_str_or_null(d, "progress.current_question_id")),
+	    iv_nz(q));
+	http_response_free(r);
 
 	s = iv_get(u.access, id);
 	cr_expect_str_eq(iv_str(s, "status"), "active");
