@@ -677,46 +677,18 @@ iv_db_insert(const char *coll, const char *id, const char *doc_json)
 
 /* ---- users --------------------------------------------------------------------- */
 
-/* cxctl create-admin with the stack's settings (as tests/integration/test_cxctl.c). */
+/* cxctl create-admin with the stack's settings. */
 static void
 create_admin(const char *email)
 {
-	const char *bdir = getenv("CX_TEST_BUILD_DIR"), *data = getenv("CX_TEST_DATA_DIR");
-	char path[1024], out[4096];
-	size_t used = 0;
-	int pipefd[2], status = -1;
-	ssize_t n;
-	pid_t pid;
+	char *args[] = { "create-admin", "--email", (char *)email, "--name", "Interview Admin",
+		NULL };
+	const char *env[] = { "CX_ADMIN_PASSWORD=" IT_PASSWORD, NULL };
+	char *out = NULL;
+	int status = it_run_cxctl(env, args, &out);
 
-	cr_assert_not_null(bdir, "CX_TEST_BUILD_DIR is not set");
-	cr_assert_not_null(data, "CX_TEST_DATA_DIR is not set");
-	snprintf(path, sizeof(path), "%s/fcgi-apps/cxctl/cxctl", bdir);
-	cr_assert_eq(pipe(pipefd), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		char *argv[] = { path, "create-admin", "--email", (char *)email, "--name",
-		    "Interview Admin", NULL };
-
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		setenv("CX_DATA_DIR", data, 1);
-		setenv("REDIS_URL", getenv("CX_TEST_REDIS_URL"), 1);
-		setenv("CX_SCHEMA_DIR", getenv("CX_TEST_SCHEMA_DIR"), 1);
-		setenv("CX_ADMIN_PASSWORD", IT_PASSWORD, 1);
-		execv(path, argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while (used + 1 < sizeof(out) &&
-	    (n = read(pipefd[0], out + used, sizeof(out) - used - 1)) > 0)
-		used += (size_t)n;
-	out[used] = '\0';
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cxctl create-admin failed:\n%s",
-	    out);
+	cr_assert_eq(status, 0, "cxctl create-admin failed:\n%s", out);
+	free(out);
 }
 
 void

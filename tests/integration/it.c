@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -631,4 +632,47 @@ it_mail_wait_token(const char *email, int timeout_s)
 		usleep(100 * 1000);
 	}
 	return NULL;
+}
+
+/* Run cxctl with the stack's settings plus `extra` ("NAME=value", NULL-ended); returns the
+ * exit status and the combined output in *out (caller frees). */
+int
+it_run_cxctl(const char *const *extra, char *const *args, char **out)
+{
+	const char *bdir = getenv("CX_TEST_BUILD_DIR"), *data = getenv("CX_TEST_DATA_DIR");
+	int pipefd[2], status = -1;
+	size_t used = 0, cap = 16384;
+	char *buf = calloc(1, cap), path[1024];
+	pid_t pid;
+	ssize_t n;
+
+	cr_assert_not_null(bdir, "CX_TEST_BUILD_DIR is not set");
+	cr_assert_not_null(data, "CX_TEST_DATA_DIR is not set");
+	snprintf(path, sizeof(path), "%s/fcgi-apps/cxctl/cxctl", bdir);
+	cr_assert_eq(pipe(pipefd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char *argv[8] = { path };
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		setenv("CX_DATA_DIR", data, 1);
+		setenv("REDIS_URL", getenv("CX_TEST_REDIS_URL"), 1);
+		setenv("CX_SCHEMA_DIR", getenv("CX_TEST_SCHEMA_DIR"), 1);
+		unsetenv("CX_ADMIN_PASSWORD");
+		for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+			putenv(strdup(extra[i]));
+		for (size_t i = 0; args[i] != NULL && i < 6; i++)
+			argv[i + 1] = args[i];
+		execv(path, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], buf + used, cap - used - 1)) > 0)
+		used += (size_t)n;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	*out = buf;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

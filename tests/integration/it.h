@@ -93,4 +93,9 @@ long long it_redis_ttl(redisContext *rc, const char *key);
 int it_mail_count(const char *email, const char *needle);
 char *it_mail_wait_token(const char *email, int timeout_s);
 
+/* Run the built cxctl with the stack's settings (CX_ADMIN_PASSWORD unset) plus `extra`
+ * ("NAME=value", NULL-ended, may be NULL) and the arguments args (NULL-ended, at most 6);
+ * returns its exit status and its combined output in *out (caller frees). */
+int it_run_cxctl(const char *const *extra, char *const *args, char **out);
+
 #endif
