@@ -205,13 +205,10 @@ interview_next_question(struct cx_request *req, struct cx_error *err)
 		return rc;
 	if (!session_is(s.doc, "active"))
 		rc = wrong_state(&s, "give a question", err);
-	else if ((rc = current_question(&s, &q, &index, err)) != CX_OK)
-		;
-	else if (q == NULL)
-		rc = cx_error_set(err, CX_ESTATE, "Every question has been answered: finalize the "
-		    "interview to see your result");
-	else
-		rc = cx_http_ok(req, 200, question_data(&s, q, index), "Current question");
+	else if ((rc = current_question(&s, &q, &index, err)) == CX_OK)
+		rc = q != NULL ? cx_http_ok(req, 200, question_data(&s, q, index),
+		    "Current question") : cx_error_set(err, CX_ESTATE, "Every question has been "
+		    "answered: finalize the interview to see your result");
 	session_free(&s);
 	return rc;
 }
@@ -401,7 +398,6 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 	json_object_object_add(answer, "follow_up", json_object_new_boolean(fu != NULL));
 	json_object_object_add(answer, "next_question_id", next != NULL ?
 	    json_object_new_string(next) : NULL);
-	json_object_object_add(qdoc, "answered", json_object_new_boolean(1));
 	json_object_object_add(qdoc, "answer", answer);
 	/* The answer first: its "not answered yet" check lets one request through, so only
 	 * that one stores the follow-up (without transactions, nobody else can leave one). */
@@ -507,8 +503,8 @@ interview_answer(struct cx_request *req, struct cx_error *err)
 	}
 	if (rc != CX_OK)
 		goto out;
-	if ((rc = session_question(&s, a.question_id, &qdoc, err)) != CX_OK ||
-	    (rc = answer_data(&s, qdoc_answer(qdoc), &data, err)) != CX_OK)
+	/* qdoc is the answered question, as stored now */
+	if ((rc = answer_data(&s, qdoc_answer(qdoc), &data, err)) != CX_OK)
 		goto out;
 	if (stored == NULL) {
 		state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));

@@ -11,7 +11,7 @@
 
 /* A session is one small document in SESSIONS (status, clock, plan, anti-cheat state)
  * and one document per question in QUESTIONS ({id, session_id, question_id, question,
- * answered, answer}). The plan in the session ([{id, asked_at, follow_up}] in asking
+ * answer}). The plan in the session ([{id, asked_at, follow_up}] in asking
  * order) says which questions count; an answer writes its question's document and the
  * session, so the cost of a write does not grow with the interview. */
 #define SESSIONS "interview_sessions"
@@ -72,7 +72,7 @@ struct session {
 /* A question document written with the session (session_save_with). */
 enum qwrite_op {
 	QW_INSERT,             /* a new question */
-	QW_ANSWER,             /* its answer, only if it has none yet */
+	QW_ANSWER,             /* its answer, only if it has none yet (answer is null) */
 };
 struct qwrite {
 	enum qwrite_op op;

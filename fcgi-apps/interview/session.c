@@ -486,6 +486,8 @@ split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
 	json_object *plan = json_object_new_array();
 	struct qwrite *w;
 	size_t i, j, n = json_object_array_length(qs), na = 0;
+	size_t nanswers = json_object_is_type(answers, json_type_array) ?
+	    json_object_array_length(answers) : 0;
 	int rc;
 
 	if ((w = calloc(n + 1, sizeof(*w))) == NULL) {
@@ -507,12 +509,11 @@ split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
 		json_object_array_add(plan, entry);
 		json_object_object_del(q, "asked_at");
 		qdoc = session_new_question(s, q);
-		for (j = 0; qid != NULL && j < json_object_array_length(answers); j++) {
+		for (j = 0; qid != NULL && j < nanswers; j++) {
 			json_object *ans = json_object_array_get_idx(answers, j);
 			const char *aq = cx_json_str(ans, "question_id");
 
 			if (aq != NULL && strcmp(aq, qid) == 0) {
-				json_object_object_add(qdoc, "answered", json_object_new_boolean(1));
 				json_object_object_add(qdoc, "answer", json_object_get(ans));
 				na++;
 				break;
@@ -680,7 +681,6 @@ session_new_question(struct session *s, json_object *question)
 	json_object_object_add(qdoc, "session_id", json_object_new_string(sid != NULL ? sid : ""));
 	json_object_object_add(qdoc, "question_id",
 	    json_object_new_string(qid != NULL ? qid : ""));
-	json_object_object_add(qdoc, "answered", json_object_new_boolean(0));
 	json_object_object_add(qdoc, "question", question);
 	json_object_object_add(qdoc, "answer", NULL);
 	keep_question(s, qdoc);
@@ -692,9 +692,9 @@ session_free(struct session *s)
 {
 	if (s->req != NULL)
 		state_flush(s->req);
-	if (s->doc != NULL && s->clean && s->req != NULL) {
+	if (s->doc != NULL && s->clean && s->req != NULL)
 		cache_put(s->req->app->data, s->doc, s->qdocs, s->assembled);
-	} else {
+	else {
 		json_object_put(s->doc);
 		json_object_put(s->qdocs);
 	}
@@ -726,7 +726,7 @@ write_question(struct cx_store *store, const struct qwrite *w, struct cx_error *
 
 	if (w->op == QW_INSERT)
 		return cx_store_insert(store, QUESTIONS, w->doc, err);
-	f = cx_filter_eq_bool(cx_filter_new(), "answered", 0);
+	f = cx_filter_add(cx_filter_new(), "answer", CX_EQ, NULL);   /* not answered yet */
 	rc = cx_store_replace_one(store, QUESTIONS, f, w->doc, err);
 	cx_filter_free(f);
 	return rc == CX_ENOTFOUND ? conflict(err) : rc;

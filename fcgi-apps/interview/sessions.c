@@ -445,15 +445,14 @@ view_text(struct interview_app *ia, struct session *s, size_t *len)
 
 	if (id == NULL || strlen(id) >= sizeof(c->id) || rev < 0)
 		return NULL;
-	for (i = 0; i < VIEW_CACHE_SLOTS; i++) {
+	if ((c = view_find(ia, s)) != NULL) {
+		c->used = ++ia->tick;
+		*len = c->len;
+		return c->text;
+	}
+	for (i = 0; i < VIEW_CACHE_SLOTS; i++) {   /* a free slot, or the least used */
 		struct cached_view *e = &ia->views[i];
 
-		if (e->text != NULL && e->rev == rev && e->staff == s->staff &&
-		    strcmp(e->id, id) == 0) {
-			e->used = ++ia->tick;
-			*len = e->len;
-			return e->text;
-		}
 		if (c == NULL || e->text == NULL || (c->text != NULL && e->used < c->used))
 			c = e;
 	}

@@ -405,7 +405,7 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	    "'$.asked_at', json_extract(p.value, '$.asked_at')) AS qq " PLAN_JOIN
 	    "ORDER BY p.key)), '$.answers', (SELECT json_group_array(json(aa)) FROM (SELECT "
 	    "json_extract(q.doc, '$.answer') AS aa " PLAN_JOIN "WHERE json_extract(q.doc, "
-	    "'$.answered') ORDER BY p.key)), '$.rev', json_extract(doc, '$.rev') + 1) "
+	    "'$.answer') IS NOT NULL ORDER BY p.key)), '$.rev', json_extract(doc, '$.rev') + 1) "
 	    "WHERE id = ?1", id, NULL, NULL), 1);
 	cr_assert_gt(iv_db_exec("DELETE FROM interview_questions WHERE "
 	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 2);
@@ -453,7 +453,7 @@ static void
 store_half_answer(const char *id, const char *qid, const char *answer)
 {
 	cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
-	    "'$.answered', json('true'), '$.answer', json(?2)) WHERE "
+	    "'$.answer', json(?2)) WHERE "
 	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.question_id') = ?3",
 	    id, answer, qid), 1);
 }
