@@ -513,17 +513,33 @@ index_spec(const struct cx_index *idx, bson_t *out)
 	ok = ok && bson_append_document_end(out, &key);
 	ok = ok && BSON_APPEND_UTF8(out, "name", idx->name);
 	if (ok && idx->unique) {
-		/* Documents without the field must not collide (as on SQLite). */
+		/* Documents without the first field must not collide (as on SQLite). Only the
+		 * first: a query on that field alone then satisfies the filter, so the index
+		 * serves it (one condition per field kept finding a session's questions off
+		 * the index). */
 		ok = BSON_APPEND_BOOL(out, "unique", true) &&
-		    BSON_APPEND_DOCUMENT_BEGIN(out, "partialFilterExpression", &partial);
-		for (i = 0; ok && i < idx->nkeys; i++) {
-			ok = BSON_APPEND_DOCUMENT_BEGIN(&partial, idx->keys[i].field, &exists) &&
-			    BSON_APPEND_BOOL(&exists, "$exists", true) &&
-			    bson_append_document_end(&partial, &exists);
-		}
-		ok = ok && bson_append_document_end(out, &partial);
+		    BSON_APPEND_DOCUMENT_BEGIN(out, "partialFilterExpression", &partial) &&
+		    BSON_APPEND_DOCUMENT_BEGIN(&partial, idx->keys[0].field, &exists) &&
+		    BSON_APPEND_BOOL(&exists, "$exists", true) &&
+		    bson_append_document_end(&partial, &exists) &&
+		    bson_append_document_end(out, &partial);
 	}
 	return ok;
+}
+
+/* Drop index name of coll; a missing one is not an error. */
+static void
+drop_index(mongoc_database_t *db, const char *coll, const char *name)
+{
+	bson_t cmd = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+	bson_error_t e;
+
+	if (BSON_APPEND_UTF8(&cmd, "dropIndexes", coll) && BSON_APPEND_UTF8(&cmd, "index", name) &&
+	    !mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply, &e) &&
+	    e.code != 27 /* IndexNotFound */)
+		cx_logf(CX_LOG_WARN, "drop index %s of %s: %s", name, coll, e.message);
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
 }
 
 static int
@@ -566,7 +582,18 @@ ensure_collection(struct mongo_store *m, mongoc_database_t *db, const struct cx_
 		rc = cx_error_internal(err, "cannot build createIndexes for %s", coll);
 		goto out;
 	}
-	if (!mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply, &e))
+	ok = mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply, &e);
+	if (!ok && (e.code == 85 || e.code == 86)) {
+		/* IndexOptionsConflict, IndexKeySpecsConflict: an index of the same name made
+		 * by an older definition. Build them anew. */
+		cx_logf(CX_LOG_INFO, "indexes of %s changed: re-creating them", coll);
+		for (i = 0; i < set->nindexes; i++)
+			if (strcmp(set->indexes[i].coll, coll) == 0)
+				drop_index(db, coll, set->indexes[i].name);
+		bson_destroy(&reply);
+		ok = mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply, &e);
+	}
+	if (!ok)
 		rc = mongo_fail(&e, &reply, "createIndexes", err);
 out:
 	bson_destroy(&reply);

@@ -692,29 +692,64 @@ sq_ping(struct cx_store *store, struct cx_error *err)
 	return run_simple((struct sqlite_store *)store, "SELECT 1", err);
 }
 
+/* The CREATE INDEX statement SQLite keeps for index name, or NULL (malloc'd). */
+static char *
+stored_index_sql(struct sqlite_store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	const char *sql;
+	char *out = NULL;
+
+	if (prepare(s, "SELECT sql FROM sqlite_master WHERE type='index' AND name=?", &st,
+	    NULL) != CX_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW && (sql = (const char *)sqlite3_column_text(st, 0)))
+		out = strdup(sql);
+	stmt_done(st);
+	return out;
+}
+
+/* Create idx, or re-create it when the stored one was made by an older definition. */
 static int
 create_index(struct sqlite_store *s, const struct cx_index *idx, struct cx_error *err)
 {
-	struct sql q = { 0 };
+	struct sql q = { 0 }, drop = { 0 };
+	char name[CX_STORE_NAME_MAX * 2 + 4], *have = NULL;
 	size_t i;
-	int rc;
+	int rc = CX_OK;
 
-	sql_addf(&q, "CREATE %sINDEX IF NOT EXISTS \"%s__%s\" ON \"%s\" (",
-	    idx->unique ? "UNIQUE " : "", idx->coll, idx->name, idx->coll);
+	snprintf(name, sizeof(name), "%s__%s", idx->coll, idx->name);
+	sql_addf(&q, "CREATE %sINDEX \"%s\" ON \"%s\" (",
+	    idx->unique ? "UNIQUE " : "", name, idx->coll);
 	for (i = 0; i < idx->nkeys; i++)
 		sql_addf(&q, "%sjson_extract(doc,'$.%s')%s", i ? ", " : "", idx->keys[i].field,
 		    idx->keys[i].dir < 0 ? " DESC" : "");
 	sql_addf(&q, ")");
-	/* Documents without the field (early sessions have no session_id) must not
-	 * collide with each other on a unique index. */
-	for (i = 0; idx->unique && i < idx->nkeys; i++)
-		sql_addf(&q, "%sjson_extract(doc,'$.%s') IS NOT NULL", i ? " AND " : " WHERE ",
-		    idx->keys[i].field);
+	/* A unique index leaves out the documents without its first field (early sessions
+	 * have no session_id), as the MongoDB one does with its partial filter. Only the
+	 * first: a query on that field alone implies it, so the index serves it (a condition
+	 * on every field made finding the questions of a session a scan of all of them). */
+	if (idx->unique)
+		sql_addf(&q, " WHERE json_extract(doc,'$.%s') IS NOT NULL", idx->keys[0].field);
 	if (q.oom) {
 		rc = cx_error_internal(err, "out of memory");
 		goto out;
 	}
-	rc = sqlite3_exec(s->db, q.text.data, NULL, NULL, NULL);
+	have = stored_index_sql(s, name);
+	if (have != NULL && strcmp(have, q.text.data) == 0)
+		goto out;
+	if (have != NULL) {
+		cx_logf(CX_LOG_INFO, "index %s changed: re-creating it", name);
+		sql_addf(&drop, "DROP INDEX \"%s\"", name);
+		if (drop.oom) {
+			rc = cx_error_internal(err, "out of memory");
+			goto out;
+		}
+		rc = sqlite3_exec(s->db, drop.text.data, NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, q.text.data, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		char msg[256];
 
@@ -722,6 +757,8 @@ create_index(struct sqlite_store *s, const struct cx_index *idx, struct cx_error
 		rc = write_fail(s, rc, "create index", msg, err);
 	}
 out:
+	free(have);
+	sql_free(&drop);
 	sql_free(&q);
 	return rc;
 }

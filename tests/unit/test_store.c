@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1067,6 +1068,83 @@ STORE_TEST(ensure_indexes_is_idempotent)
 	cr_assert_eq(cx_store_ensure_indexes(T.store, path, &err), CX_EVALIDATION);
 	cr_assert_str_eq(err.field, "indexes");
 	unlink(path);
+}
+
+/* SQLite's plan for a query, as one line per step ("SEARCH t USING INDEX ..."). */
+static void
+query_plan(const char *sql, char *out, size_t len)
+{
+	char path[160], q[512];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	size_t used = 0;
+
+	snprintf(path, sizeof(path), "%s/store.db", T.dir);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW && used < len)
+		used += (size_t)snprintf(out + used, len - used, "%s\n",
+		    (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The questions of one session are found through the (session_id, question_id) index,
+ * not by reading every question stored; a database whose index was made by the older
+ * definition (a condition on both fields) gets it re-made. */
+Test(store_sqlite, leading_field_of_unique_index_is_searchable, .fini = close_store)
+{
+	static const char *const q = "SELECT doc FROM interview_questions WHERE "
+	    "json_extract(doc,'$.session_id') = 's-1'";
+	struct cx_error err = { 0 };
+	json_object *docs = NULL;
+	struct cx_filter *f;
+	char plan[1024];
+
+	open_store(BE_SQLITE);
+	ensure_indexes();
+	put("interview_questions", "{\"session_id\":\"s-1\",\"question_id\":\"q1\"}", NULL);
+	put("interview_questions", "{\"session_id\":\"s-1\",\"question_id\":\"q2\"}", NULL);
+	put("interview_questions", "{\"session_id\":\"s-2\",\"question_id\":\"q1\"}", NULL);
+	query_plan(q, plan, sizeof(plan));
+	cr_assert(strstr(plan, "USING INDEX interview_questions__session_id_1_question_id_1"),
+	    "plan: %s", plan);
+
+	/* the definition of an older release */
+	cx_store_close(T.store);
+	{
+		char path[160];
+		sqlite3 *db;
+
+		snprintf(path, sizeof(path), "%s/store.db", T.dir);
+		cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_exec(db, "DROP INDEX interview_questions__session_id_1_question_id_1;"
+		    "CREATE UNIQUE INDEX \"interview_questions__session_id_1_question_id_1\" ON "
+		    "\"interview_questions\" (json_extract(doc,'$.session_id'), "
+		    "json_extract(doc,'$.question_id')) WHERE json_extract(doc,'$.session_id') IS NOT "
+		    "NULL AND json_extract(doc,'$.question_id') IS NOT NULL", NULL, NULL, NULL),
+		    SQLITE_OK, "%s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+	}
+	query_plan(q, plan, sizeof(plan));
+	cr_assert(strstr(plan, "SCAN interview_questions"), "plan: %s", plan);
+	T.store = reopen();
+	ensure_indexes();
+	query_plan(q, plan, sizeof(plan));
+	cr_assert(strstr(plan, "USING INDEX interview_questions__session_id_1_question_id_1"),
+	    "plan: %s", plan);
+	/* still unique, and the documents are all there */
+	f = cx_filter_eq_str(cx_filter_new(), "session_id", "s-1");
+	cr_assert_eq(cx_store_find(T.store, "interview_questions", f, NULL, 0, 0, 0, &docs, &err),
+	    CX_OK, "%s", err.message);
+	cx_filter_free(f);
+	cr_assert_eq(json_object_array_length(docs), 2);
+	json_object_put(docs);
+	docs = parse("{\"session_id\":\"s-1\",\"question_id\":\"q2\"}");
+	cr_assert_eq(cx_store_insert(T.store, "interview_questions", docs, &err), CX_ECONFLICT);
+	json_object_put(docs);
 }
 
 /* ---- delete --------------------------------------------------------------------- */
