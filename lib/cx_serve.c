@@ -31,6 +31,10 @@
 #define MAX_CONNS 256   /* FastCGI connections one worker keeps open */
 
 static volatile sig_atomic_t stopping;
+/* The listening sockets, opened by the master: the shared one, and a program's shards. */
+static int listen_fd = -1;
+static int shard_fd[CX_SERVE_SHARDS];
+static int nshards;
 /* Set in the master before it forks: a checkpointer process copies the SQLite log back
  * into the database, so workers leave that to it. */
 static int checkpointer_running;
@@ -131,20 +135,26 @@ serve_one(const struct cx_program *prog, struct cx_request *conn)
 	return conn->fcgi.ipcFd >= 0 ? 0 : -1;
 }
 
-/* The worker's event loop: one listening socket shared with the other workers, plus the
+/* The worker's event loop: the listening socket shared with the other workers, the
+ * shards that are this worker's (worker w of n serves shard i when i % n == w), and the
  * connections this worker accepted. A connection nginx keeps open is watched with
  * ppoll instead of blocking on it, so idle kept connections never starve new ones. */
 static int
-worker_main(const struct cx_program *prog, const struct cx_config *cfg, int listen_fd)
+worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, int nworkers)
 {
 	sigset_t block, waitmask;
 	struct cx_app app;
 	struct cx_request *conns = NULL;
 	struct pollfd *fds = NULL;
 	int *slot_of = NULL;
+	int lfds[1 + CX_SERVE_SHARDS];
 	struct cx_error err = { 0 };
-	size_t nconns = 0;
+	size_t nconns = 0, nlisten = 0;
 
+	lfds[nlisten++] = listen_fd;
+	for (int i = 0; i < nshards; i++)
+		if (i % nworkers == w)
+			lfds[nlisten++] = shard_fd[i];
 	child_signals();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
@@ -159,8 +169,8 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int list
 		return 3;
 	}
 	conns = calloc(MAX_CONNS, sizeof(*conns));
-	fds = calloc(MAX_CONNS + 1, sizeof(*fds));
-	slot_of = calloc(MAX_CONNS + 1, sizeof(*slot_of));
+	fds = calloc(MAX_CONNS + nlisten, sizeof(*fds));
+	slot_of = calloc(MAX_CONNS + nlisten, sizeof(*slot_of));
 	if (conns == NULL || fds == NULL || slot_of == NULL) {
 		cx_logf(CX_LOG_ERROR, "worker %d: out of memory", (int)getpid());
 		goto out;
@@ -174,10 +184,10 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int list
 		nfds_t nfds = 0;
 		int n;
 
-		if (nconns < MAX_CONNS) {
-			fds[nfds].fd = listen_fd;
+		for (size_t j = 0; nconns < MAX_CONNS && j < nlisten; j++) {
+			fds[nfds].fd = lfds[j];
 			fds[nfds].events = POLLIN;
-			slot_of[nfds++] = -1;
+			slot_of[nfds++] = -1 - (int)j;
 		}
 		for (size_t i = 0; i < MAX_CONNS; i++) {
 			if (conns[i].fcgi.ipcFd < 0)
@@ -202,7 +212,7 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int list
 				conn = &conns[slot_of[k]];
 			} else {
 				/* Another worker may have taken it: the socket is non-blocking. */
-				int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+				int fd = accept4(lfds[-1 - slot_of[k]], NULL, NULL, SOCK_CLOEXEC);
 				size_t i;
 				if (fd < 0)
 					continue;
@@ -293,9 +303,9 @@ checkpointer_main(const struct cx_config *cfg)
 	return 0;
 }
 
-/* A worker on fd, or the checkpointer when prog is NULL. */
+/* Worker w of nworkers, or the checkpointer when prog is NULL. */
 static pid_t
-spawn_child(const struct cx_program *prog, const struct cx_config *cfg, int fd)
+spawn_child(const struct cx_program *prog, const struct cx_config *cfg, int w, int nworkers)
 {
 	pid_t pid = fork();
 
@@ -303,7 +313,7 @@ spawn_child(const struct cx_program *prog, const struct cx_config *cfg, int fd)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		exit(prog != NULL ? worker_main(prog, cfg, fd) : checkpointer_main(cfg));
+		exit(prog != NULL ? worker_main(prog, cfg, w, nworkers) : checkpointer_main(cfg));
 	}
 	if (pid < 0)
 		cx_logf(CX_LOG_ERROR, "fork failed: %s", strerror(errno));
@@ -359,6 +369,19 @@ bind_socket(const char *path)
 	return fd;
 }
 
+static void
+close_listeners(const char *socket_path, char shard_path[][1024])
+{
+	for (int i = 0; i < nshards; i++) {
+		close(shard_fd[i]);
+		unlink(shard_path[i]);
+	}
+	nshards = 0;
+	close(listen_fd);
+	unlink(socket_path);
+	listen_fd = -1;
+}
+
 int
 cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 {
@@ -367,7 +390,8 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 	struct cx_error err = { 0 };
 	char sockbuf[1024];
 	pid_t workers[MAX_WORKERS] = { 0 }, ckpt = 0;
-	int nworkers = 0, fd, status = 0;
+	char shard_path[CX_SERVE_SHARDS][1024];
+	int nworkers = 0, status = 0;
 	enum cx_log_level level = CX_LOG_INFO;
 	struct sigaction sa;
 	sigset_t block, old;
@@ -412,10 +436,25 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 		snprintf(sockbuf, sizeof(sockbuf), "%s/%s.sock", cfg.socket_dir, prog->name);
 		socket_path = sockbuf;
 	}
-	if (FCGX_Init() != 0 || (fd = bind_socket(socket_path)) < 0) {
+	if (FCGX_Init() != 0 || (listen_fd = bind_socket(socket_path)) < 0) {
 		cx_logf(CX_LOG_ERROR, "cannot listen on %s: %s", socket_path, strerror(errno));
 		cx_config_free(&cfg);
 		return 1;
+	}
+	for (nshards = 0; prog->sharded && nshards < CX_SERVE_SHARDS; nshards++) {
+		size_t stem = strlen(socket_path);
+
+		if (stem > 5 && strcmp(socket_path + stem - 5, ".sock") == 0)
+			stem -= 5;
+		snprintf(shard_path[nshards], sizeof(shard_path[nshards]), "%.*s.%d.sock",
+		    (int)stem, socket_path, nshards);
+		if ((shard_fd[nshards] = bind_socket(shard_path[nshards])) < 0) {
+			cx_logf(CX_LOG_ERROR, "cannot listen on %s: %s", shard_path[nshards],
+			    strerror(errno));
+			close_listeners(socket_path, shard_path);
+			cx_config_free(&cfg);
+			return 1;
+		}
 	}
 
 	memset(&sa, 0, sizeof(sa));
@@ -434,13 +473,13 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	if ((prog->needs & CX_NEED_STORE) && store_is_sqlite(cfg.database_url)) {
-		ckpt = spawn_child(NULL, &cfg, -1);
+		ckpt = spawn_child(NULL, &cfg, 0, 0);
 		checkpointer_running = ckpt > 0;
 	}
 	for (int i = 0; i < nworkers; i++)
-		workers[i] = spawn_child(prog, &cfg, fd);
-	cx_logf(CX_LOG_INFO, "%s listening on %s with %d workers", prog->name, socket_path,
-	    nworkers);
+		workers[i] = spawn_child(prog, &cfg, i, nworkers);
+	cx_logf(CX_LOG_INFO, "%s listening on %s%s with %d workers", prog->name, socket_path,
+	    nshards > 0 ? " and its shards" : "", nworkers);
 
 	while (!master_stop) {
 		pid_t pid;
@@ -454,7 +493,7 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 				cx_logf(CX_LOG_WARN, "checkpointer %d exited (status %d), restarting",
 				    (int)pid, status);
 				sleep(1);
-				ckpt = spawn_child(NULL, &cfg, -1);
+				ckpt = spawn_child(NULL, &cfg, 0, 0);
 				continue;
 			}
 			for (int i = 0; i < nworkers; i++) {
@@ -471,7 +510,7 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 				}
 				if (++restarts_in_window > 2 * nworkers)
 					sleep(1);   /* a crash loop must not spin the CPU */
-				workers[i] = spawn_child(prog, &cfg, fd);
+				workers[i] = spawn_child(prog, &cfg, i, nworkers);
 			}
 		}
 	}
@@ -489,8 +528,7 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 			cx_logf(CX_LOG_WARN, "worker %d ended with status %d", (int)workers[i], status);
 	}
-	close(fd);
-	unlink(socket_path);
+	close_listeners(socket_path, shard_path);
 	cx_logf(CX_LOG_INFO, "%s stopped", prog->name);
 	cx_config_free(&cfg);
 	return 0;

@@ -20,10 +20,16 @@ struct cx_program {
 	const struct cx_route *routes;
 	size_t nroutes;
 	unsigned needs;                         /* CX_NEED_* */
+	/* Also listen on CX_SERVE_SHARDS sockets <name>.<i>.sock, shard i served by worker
+	 * i % workers only: nginx hashes a key (an interview session's id) onto them, so
+	 * every request about one thing reaches the worker that has it in memory. */
+	int sharded;
 	/* optional hooks, run in each worker after the shared context is open */
 	int (*worker_init)(struct cx_app *app, struct cx_error *err);
 	void (*worker_fini)(struct cx_app *app);
 };
+
+#define CX_SERVE_SHARDS 16   /* nginx/snippets/cx-upstreams.conf lists as many */
 
 /* Command line:  PROGRAM [--config FILE] [--socket PATH] [--workers N] [--routes]
  * --routes prints the route table as JSON lines and exits (for the OpenAPI test).

@@ -18,16 +18,25 @@
 #define QUESTIONS "interview_questions"
 
 /* A session document (and the question documents read with it) this worker read or
- * wrote, reused while the session's revision is current. */
-#define DOC_CACHE_SLOTS 64
+ * wrote, reused while the session's revision is current (cache.c). */
 struct cached_doc {
 	char id[25];
 	int64_t rev;
-	json_object *doc;      /* owned; NULL = free slot */
+	json_object *doc;      /* owned */
 	json_object *qdocs;    /* owned: the question documents read with it (or NULL); every
 	                        * write of a question bumps the session's revision too */
 	int assembled;
-	uint64_t used;
+	size_t weight;         /* documents held: 1 + questions */
+	int32_t hnext;         /* hash chain (or free list) */
+	int32_t prev, next;    /* least recently used list */
+};
+struct doc_cache {
+	struct cached_doc *slots;
+	size_t nslots;
+	int32_t *buckets;      /* first slot of each hash chain */
+	size_t nbuckets;       /* a power of two */
+	int32_t lru_head, lru_tail, free_head;
+	size_t weight, max_weight;
 };
 
 /* A session rendered for GET, without its clock, while its revision is current. */
@@ -45,7 +54,7 @@ struct cached_view {
 struct interview_app {
 	struct cx_ai *ai;
 	struct cx_ac_policy ac;
-	struct cached_doc cache[DOC_CACHE_SLOTS];
+	struct doc_cache docs;
 	struct cached_view views[VIEW_CACHE_SLOTS];
 	uint64_t tick;
 	/* What this request owes Redis, sent in one round trip by state_flush. */
@@ -84,6 +93,16 @@ struct session_time {
 	int64_t duration_ms, elapsed_ms, remaining_ms, paused_ms;
 	int started, running;
 };
+
+/* ---- cache.c: parsed sessions ---------------------------------------------- */
+int doc_cache_init(struct doc_cache *c, size_t sessions, struct cx_error *err);
+void doc_cache_fini(struct doc_cache *c);
+/* Take session id's entry out of the cache into *out (its documents are the caller's):
+ * 1, or 0 when it is not there. */
+int doc_cache_take(struct doc_cache *c, const char *id, struct cached_doc *out);
+/* Keep doc (and qdocs) at revision rev, evicting the least recently used; both taken. */
+void doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs, int assembled,
+    int64_t rev);
 
 /* ---- session.c: loading, saving, rendering ---------------------------------- */
 int interview_worker_init(struct cx_app *app, struct cx_error *err);

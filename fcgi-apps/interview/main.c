@@ -33,6 +33,7 @@ static const struct cx_program program = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.needs = CX_NEED_STORE | CX_NEED_REDIS,
+	.sharded = 1,   /* by session: nginx/snippets/cx-upstreams.conf */
 	.worker_init = interview_worker_init,
 	.worker_fini = interview_worker_fini,
 };

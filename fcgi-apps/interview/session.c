@@ -28,8 +28,11 @@ interview_worker_init(struct cx_app *app, struct cx_error *err)
 	rc = cx_ac_policy_init(&ia->ac, cfg->anti_cheat_strikes, cfg->anti_cheat_threshold,
 	    cfg->face_detection, cfg->tab_switch_detection, err);
 	if (rc == CX_OK)
+		rc = doc_cache_init(&ia->docs, (size_t)cfg->session_cache, err);
+	if (rc == CX_OK)
 		rc = cx_ai_open(cfg, app->redis, &ia->ai, err);
 	if (rc != CX_OK) {
+		doc_cache_fini(&ia->docs);
 		free(ia);
 		return rc;
 	}
@@ -45,10 +48,7 @@ interview_worker_fini(struct cx_app *app)
 	if (ia != NULL) {
 		json_object_put(ia->refresh_doc);
 		json_object_put(ia->outbox);
-		for (size_t i = 0; i < DOC_CACHE_SLOTS; i++) {
-			json_object_put(ia->cache[i].doc);
-			json_object_put(ia->cache[i].qdocs);
-		}
+		doc_cache_fini(&ia->docs);
 		for (size_t i = 0; i < VIEW_CACHE_SLOTS; i++)
 			free(ia->views[i].text);
 		cx_ai_free(ia->ai);
@@ -399,81 +399,31 @@ load_doc(struct cx_request *req, const char *id, json_object **out, struct cx_er
 	return rc;
 }
 
-/* The per-worker document cache. Parsing a session of twenty answered questions costs
- * more than the rest of a read; asking the store whether the revision this worker holds
- * is still current costs far less. Every writer bumps "rev" (session_save), so a current
- * revision means the same document. A document leaves the cache while a request uses it,
- * and comes back only if it still matches the store. */
-static struct cached_doc *
-cache_find(struct interview_app *ia, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < DOC_CACHE_SLOTS; i++)
-		if (ia->cache[i].doc != NULL && strcmp(ia->cache[i].id, id) == 0)
-			return &ia->cache[i];
-	return NULL;
-}
-
+/* The per-worker document cache (cache.c). Every writer bumps "rev" (session_save), so a
+ * current revision means the same document. A document leaves the cache while a request
+ * uses it, and comes back only if it still matches the store. */
 static json_object *
 cache_take(struct cx_request *req, struct interview_app *ia, const char *id,
     struct session *s)
 {
-	struct cached_doc *c = cache_find(ia, id);
+	struct cached_doc c;
 	struct cx_filter *f;
-	json_object *doc, *qdocs;
 	int64_t n = 0;
 	int rc;
 
-	if (c == NULL)
+	if (!doc_cache_take(&ia->docs, id, &c))
 		return NULL;
-	doc = c->doc;
-	qdocs = c->qdocs;
-	c->doc = c->qdocs = NULL;
-	f = cx_filter_eq_int(cx_filter_eq_str(cx_filter_new(), "id", id), "rev", c->rev);
+	f = cx_filter_eq_int(cx_filter_eq_str(cx_filter_new(), "id", id), "rev", c.rev);
 	rc = cx_store_count(req->app->store, SESSIONS, f, &n, NULL);
 	cx_filter_free(f);
 	if (rc == CX_OK && n == 1) {
-		s->qdocs = qdocs;
-		s->assembled = c->assembled;
-		return doc;
+		s->qdocs = c.qdocs;
+		s->assembled = c.assembled;
+		return c.doc;
 	}
-	json_object_put(doc);
-	json_object_put(qdocs);
+	json_object_put(c.doc);
+	json_object_put(c.qdocs);
 	return NULL;
-}
-
-static void
-cache_put(struct interview_app *ia, json_object *doc, json_object *qdocs, int assembled)
-{
-	const char *id = cx_json_str(doc, "id");
-	struct cached_doc *c;
-	size_t i;
-
-	if (id == NULL || strlen(id) >= sizeof(c->id)) {
-		json_object_put(doc);
-		json_object_put(qdocs);
-		return;
-	}
-	if ((c = cache_find(ia, id)) == NULL) {
-		c = &ia->cache[0];
-		for (i = 0; i < DOC_CACHE_SLOTS; i++) {
-			if (ia->cache[i].doc == NULL) {
-				c = &ia->cache[i];
-				break;
-			}
-			if (ia->cache[i].used < c->used)
-				c = &ia->cache[i];
-		}
-	}
-	json_object_put(c->doc);
-	json_object_put(c->qdocs);
-	snprintf(c->id, sizeof(c->id), "%s", id);
-	c->rev = session_rev(doc);
-	c->doc = doc;
-	c->qdocs = qdocs;
-	c->assembled = assembled;
-	c->used = ++ia->tick;
 }
 
 /* Sessions written before questions had documents of their own held "questions" and
@@ -693,7 +643,8 @@ session_free(struct session *s)
 	if (s->req != NULL)
 		state_flush(s->req);
 	if (s->doc != NULL && s->clean && s->req != NULL)
-		cache_put(s->req->app->data, s->doc, s->qdocs, s->assembled);
+		doc_cache_put(&((struct interview_app *)s->req->app->data)->docs, s->doc,
+		    s->qdocs, s->assembled, session_rev(s->doc));
 	else {
 		json_object_put(s->doc);
 		json_object_put(s->qdocs);

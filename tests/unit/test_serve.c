@@ -38,18 +38,31 @@ slow(struct cx_request *req, struct cx_error *err)
 	return cx_http_ok(req, 200, json_object_new_string("slow"), NULL);
 }
 
+static int
+whoami(struct cx_request *req, struct cx_error *err)
+{
+	(void)err;
+	return cx_http_ok(req, 200, json_object_new_int((int)getpid()), NULL);
+}
+
 static const struct cx_route routes[] = {
 	{ "GET", "/fast", CX_PUBLIC, CX_BODY_NONE, 0, fast },
 	{ "GET", "/slow", CX_PUBLIC, CX_BODY_NONE, 0, slow },
+	{ "GET", "/pid", CX_PUBLIC, CX_BODY_NONE, 0, whoami },
 };
 
 static const struct cx_program program = {
-	.name = "cx-test", .routes = routes, .nroutes = 2, .needs = 0,
+	.name = "cx-test", .routes = routes, .nroutes = 3, .needs = 0,
+};
+
+/* Listening on shard sockets too, with two workers. */
+static const struct cx_program sharded_program = {
+	.name = "cx-test", .routes = routes, .nroutes = 3, .needs = 0, .sharded = 1,
 };
 
 /* The same with a store: on SQLite the master runs a checkpointer beside the worker. */
 static const struct cx_program store_program = {
-	.name = "cx-test", .routes = routes, .nroutes = 2, .needs = CX_NEED_STORE,
+	.name = "cx-test", .routes = routes, .nroutes = 3, .needs = CX_NEED_STORE,
 };
 
 static char dir[64], sock[96];
@@ -74,7 +87,8 @@ start_program(const struct cx_program *prog)
 	master = fork();
 	cr_assert_geq(master, 0);
 	if (master == 0) {
-		char *argv[] = { "cx-test", "--socket", sock, "--workers", "1", NULL };
+		char *argv[] = { "cx-test", "--socket", sock, "--workers",
+		    prog->sharded ? "2" : "1", NULL };
 		exit(cx_serve_main(5, argv, prog));
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
@@ -107,23 +121,36 @@ stop(void)
 	(void)!system(cmd);
 }
 
+static void
+start_sharded(void)
+{
+	start_program(&sharded_program);
+}
+
 TestSuite(serve, .init = start, .fini = stop, .timeout = 30);
+TestSuite(serve_sharded, .init = start_sharded, .fini = stop, .timeout = 30);
 TestSuite(serve_store, .init = start_with_store, .fini = stop, .timeout = 30);
 
 /* ---- a minimal FastCGI client ---------------------------------------------------- */
 
 static int
-fcgi_connect(void)
+fcgi_connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { 10, 0 };   /* a stalled server fails the test, not hangs it */
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	cr_assert_geq(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+static int
+fcgi_connect(void)
+{
+	return fcgi_connect_to(sock);
 }
 
 static size_t
@@ -380,4 +407,62 @@ Test(serve_store, the_checkpointer_copies_the_log_into_the_database)
 	cr_expect_geq(st.st_size, before + 400 * 1000, "the database file stayed at %lld bytes",
 	    (long long)st.st_size);
 	cx_store_close(store);
+}
+
+/* ---- shards ----------------------------------------------------------------------- */
+
+/* The pid of the worker answering GET /pid on socket path. */
+static long
+pid_on(const char *path)
+{
+	int fd = fcgi_connect_to(path);
+	char *r = fcgi_get(fd, "/pid", 0), *data;
+	long pid;
+
+	cr_assert_not_null(r, "no answer on %s", path);
+	data = strstr(r, "\"data\":");
+	cr_assert_not_null(data, "%s", r);
+	pid = strtol(data + 7, NULL, 10);
+	free(r);
+	close(fd);
+	return pid;
+}
+
+/* Each shard socket is served by one worker, always the same: shard i by worker i % 2. */
+Test(serve_sharded, every_shard_is_served_by_its_own_worker)
+{
+	char path[CX_SERVE_SHARDS][128];
+	long pid[CX_SERVE_SHARDS];
+	int i;
+
+	for (i = 0; i < CX_SERVE_SHARDS; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/cx-test.%d.sock", dir, i);
+		pid[i] = pid_on(path[i]);
+		cr_assert_gt(pid[i], 0);
+	}
+	cr_expect_neq(pid[0], pid[1], "two workers, yet shards 0 and 1 went to one");
+	for (i = 0; i < CX_SERVE_SHARDS; i++) {
+		cr_expect_eq(pid_on(path[i]), pid[i], "shard %d moved to another worker", i);
+		cr_expect_eq(pid[i], pid[i % 2], "shard %d is not served by worker %d", i, i % 2);
+	}
+	cr_expect_gt(pid_on(sock), 0, "the shared socket does not answer");
+	/* the sockets go away with the program */
+	kill(master, SIGTERM);
+	waitpid(master, NULL, 0);
+	master = 0;
+	for (i = 0; i < CX_SERVE_SHARDS; i++)
+		cr_expect_neq(access(path[i], F_OK), 0, "%s is left behind", path[i]);
+}
+
+/* A shard whose worker died waits for the new worker instead of failing. */
+Test(serve_sharded, a_shard_survives_its_worker)
+{
+	char path[128];
+	long before, after;
+
+	snprintf(path, sizeof(path), "%s/cx-test.%d.sock", dir, 3);
+	before = pid_on(path);
+	cr_assert_eq(kill((pid_t)before, SIGKILL), 0);
+	after = pid_on(path);
+	cr_expect(after > 0 && after != before, "shard 3 still names worker %ld", before);
 }
