@@ -1,7 +1,13 @@
 /* cx_store_sqlite: the SQLite back end of cx_store. One file in WAL mode; a table
- * per collection (id TEXT PRIMARY KEY, doc TEXT NOT NULL); filters compiled to SQL
- * over json_extract() with every value bound as a parameter; updates applied in C
- * inside BEGIN IMMEDIATE so concurrent writers never lose an update. */
+ * per collection (id TEXT PRIMARY KEY, doc TEXT NOT NULL, keys TEXT); filters compiled
+ * to SQL over json_extract() with every value bound as a parameter; updates applied in C
+ * inside BEGIN IMMEDIATE so concurrent writers never lose an update.
+ *
+ * keys holds the values of the collection's indexed fields ({"field":value,...}, null
+ * for a missing one), and the indexes are built on it rather than on doc. SQLite
+ * re-writes an index entry whenever a column its expression reads is written, whatever
+ * the value: with indexes on doc, every update of a session re-wrote its five index
+ * entries (a page each). A write leaves keys alone unless an indexed value changed. */
 #include "config.h"
 
 #include <sqlite3.h>
@@ -20,6 +26,7 @@
 #define BEGIN_RETRIES 4
 #define STMT_CACHE 64
 #define TABLE_CACHE 32
+#define KEY_FIELDS 16   /* indexed fields of one collection */
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 struct stmt_slot {
@@ -29,13 +36,22 @@ struct stmt_slot {
 	uint64_t used;
 };
 
+/* A collection's table, as this connection knows it. */
+struct table_info {
+	char name[CX_STORE_NAME_MAX];
+	int has_keys;         /* the table has the keys column */
+	size_t nfields;       /* fields kept in keys, sorted; 0: keys unused */
+	char fields[KEY_FIELDS][CX_STORE_FIELD_MAX];
+};
+
 struct sqlite_store {
 	struct cx_store base;
 	sqlite3 *db;
 	struct json_tokener *tok;
 	struct stmt_slot stmts[STMT_CACHE];
 	uint64_t tick;
-	char tables[TABLE_CACHE][CX_STORE_NAME_MAX];   /* collections known to exist */
+	struct table_info tables[TABLE_CACHE + 1];   /* collections known to exist; the
+	                                              * last is scratch once it is full */
 	size_t ntables;
 	struct timespec busy_since;    /* first busy callback of the current wait */
 	int txn;                       /* inside cx_store_begin ... commit/rollback */
@@ -59,6 +75,7 @@ struct sql {
 	struct bind *binds;
 	size_t nbinds, bcap;
 	int oom;
+	const struct table_info *t;   /* the table queried: where each field is read */
 };
 
 static void
@@ -159,6 +176,19 @@ is_id(const char *field)
 	return strcmp(field, "id") == 0;
 }
 
+/* The column field's value is read from: keys for an indexed field (so the query can use
+ * the index), doc otherwise. Both hold the same JSON value. */
+static const char *
+src(const struct sql *q, const char *field)
+{
+	size_t i;
+
+	for (i = 0; q->t != NULL && q->t->has_keys && i < q->t->nfields; i++)
+		if (strcmp(q->t->fields[i], field) == 0)
+			return "keys";
+	return "doc";
+}
+
 /* The json_type() values a stored value must have to compare with v: MongoDB never
  * matches a string against a number or a bool against 1, so neither do we. */
 static const char *
@@ -179,6 +209,8 @@ type_class(json_object *v)
 static void
 compare_cond(struct sql *q, const char *field, const char *op, json_object *v)
 {
+	const char *c = src(q, field);
+
 	if (is_id(field)) {
 		if (!json_object_is_type(v, json_type_string)) {
 			sql_addf(q, "0");
@@ -191,27 +223,27 @@ compare_cond(struct sql *q, const char *field, const char *op, json_object *v)
 		 * text, which names its type (5, 5.0, true, "5" all differ). A real that equals
 		 * the integer (5.0 = 5) is still found by the second test. */
 		if (json_object_is_type(v, json_type_boolean)) {
-			sql_addf(q, "((doc -> '$.%s') = '%s')", field,
+			sql_addf(q, "((%s -> '$.%s') = '%s')", c, field,
 			    json_object_get_boolean(v) ? "true" : "false");
 			return;
 		}
 		/* And none at all when the field is the document's first key: its text then
 		 * starts with {"field":value, (a writer that keeps a version number first gets
 		 * its "is my copy current?" answered from the first bytes of the row). */
-		if (strchr(field, '.') == NULL) {
+		if (strchr(field, '.') == NULL && strcmp(c, "doc") == 0) {
 			sql_addf(q, "(substr(doc,1,%zu+length(CAST(? AS TEXT)))='{\"%s\":'||"
 			    "CAST(? AS TEXT)||',' OR ", strlen(field) + 5, field);
 			sql_bind_value(q, v);
 			sql_bind_value(q, v);
 		} else
 			sql_addf(q, "(");
-		sql_addf(q, "(doc -> '$.%s') = CAST(? AS TEXT)", field);
+		sql_addf(q, "(%s -> '$.%s') = CAST(? AS TEXT)", c, field);
 		sql_bind_value(q, v);
-		sql_addf(q, " OR (json_extract(doc,'$.%s') = ? AND json_type(doc,'$.%s')='real'))",
-		    field, field);
+		sql_addf(q, " OR (json_extract(%s,'$.%s') = ? AND json_type(%s,'$.%s')='real'))",
+		    c, field, c, field);
 	} else
-		sql_addf(q, "(json_extract(doc,'$.%s') %s ? AND json_type(doc,'$.%s')%s)", field, op,
-		    field, type_class(v));
+		sql_addf(q, "(json_extract(%s,'$.%s') %s ? AND json_type(%s,'$.%s')%s)", c, field,
+		    op, c, field, type_class(v));
 	sql_bind_value(q, v);
 }
 
@@ -224,7 +256,7 @@ equal_cond(struct sql *q, const char *field, json_object *v)
 	else if (is_id(field))
 		sql_addf(q, "0");
 	else
-		sql_addf(q, "json_extract(doc,'$.%s') IS NULL", field);
+		sql_addf(q, "json_extract(%s,'$.%s') IS NULL", src(q, field), field);
 }
 
 static void
@@ -255,8 +287,9 @@ cond_sql(struct sql *q, const struct cx_filter_cond *c)
 		if (is_id(c->field))
 			sql_addf(q, "instr(lower(id),lower(?))>0");
 		else
-			sql_addf(q, "(instr(lower(json_extract(doc,'$.%s')),lower(?))>0 AND "
-			    "json_type(doc,'$.%s')='text')", c->field, c->field);
+			sql_addf(q, "(instr(lower(json_extract(%s,'$.%s')),lower(?))>0 AND "
+			    "json_type(%s,'$.%s')='text')", src(q, c->field), c->field,
+			    src(q, c->field), c->field);
 		sql_bind_value(q, c->value);
 		break;
 	case CX_FILTER_IN:
@@ -309,7 +342,7 @@ order_sql(struct sql *q, const struct cx_sort *sort, size_t nsort)
 		if (is_id(sort[i].field))
 			sql_addf(q, "id");
 		else
-			sql_addf(q, "json_extract(doc,'$.%s')", sort[i].field);
+			sql_addf(q, "json_extract(%s,'$.%s')", src(q, sort[i].field), sort[i].field);
 		sql_addf(q, "%s, ", sort[i].dir < 0 ? " DESC" : "");
 	}
 	sql_addf(q, "rowid");
@@ -663,25 +696,125 @@ parse_doc(struct sqlite_store *s, sqlite3_stmt *st, int col, json_object **out,
 }
 
 static int
-ensure_table(struct sqlite_store *s, const char *coll, struct cx_error *err)
+cmp_field(const void *a, const void *b)
 {
-	char sql[160];
+	return strcmp(a, b);
+}
+
+/* The fields t's indexes read from keys (every '$.field' of an index on keys), sorted. */
+static void
+load_key_fields(struct sqlite_store *s, struct table_info *t)
+{
+	sqlite3_stmt *st;
+	const char *sql, *p, *end;
+
+	t->nfields = 0;
+	if (!t->has_keys || prepare(s, "SELECT sql FROM sqlite_master WHERE type='index' AND "
+	    "tbl_name=? AND sql LIKE '%json_extract(keys,%'", &st, NULL) != CX_OK)
+		return;
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if ((sql = (const char *)sqlite3_column_text(st, 0)) == NULL)
+			continue;
+		for (p = strstr(sql, "'$."); p != NULL; p = strstr(end, "'$.")) {
+			p += 3;
+			if ((end = strchr(p, '\'')) == NULL)
+				break;
+			t->nfields = add_field(t->fields, t->nfields, KEY_FIELDS, p, (size_t)(end - p));
+		}
+	}
+	stmt_done(st);
+	qsort(t->fields, t->nfields, sizeof(t->fields[0]), cmp_field);
+}
+
+/* Create coll's table if need be, and learn what it keeps in keys. */
+static int
+ensure_table(struct sqlite_store *s, const char *coll, const struct table_info **out,
+    struct cx_error *err)
+{
+	struct table_info *t;
+	sqlite3_stmt *st;
+	char sql[200];
 	size_t i;
 	int rc;
 
 	for (i = 0; i < s->ntables; i++)
-		if (strcmp(s->tables[i], coll) == 0)
+		if (strcmp(s->tables[i].name, coll) == 0) {
+			*out = &s->tables[i];
 			return CX_OK;
+		}
 	/* json_valid() keeps every stored doc parseable, so one bad document can never
 	 * break the json_extract() of every query on the table. */
 	snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS \"%s\" "
-	    "(id TEXT PRIMARY KEY, doc TEXT NOT NULL CHECK (json_valid(doc)))", coll);
+	    "(id TEXT PRIMARY KEY, doc TEXT NOT NULL CHECK (json_valid(doc)), keys TEXT)", coll);
 	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(s, rc, "create table", err);
-	if (s->ntables < TABLE_CACHE)
-		snprintf(s->tables[s->ntables++], CX_STORE_NAME_MAX, "%s", coll);
+	t = &s->tables[s->ntables < TABLE_CACHE ? s->ntables++ : TABLE_CACHE];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", coll);
+	if ((rc = prepare(s, "SELECT 1 FROM pragma_table_info(?) WHERE name='keys'", &st,
+	    err)) != CX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, coll, -1, SQLITE_TRANSIENT);
+	t->has_keys = sqlite3_step(st) == SQLITE_ROW;
+	stmt_done(st);
+	load_key_fields(s, t);
+	*out = t;
 	return CX_OK;
+}
+
+/* Append the JSON text of doc's value at the dotted path field (null when missing). */
+static void
+add_value(struct cx_buf *b, json_object *doc, const char *field)
+{
+	char part[CX_STORE_FIELD_MAX];
+	const char *p = field, *dot;
+	json_object *v = doc;
+	size_t len;
+
+	while (v != NULL) {
+		dot = strchr(p, '.');
+		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (len >= sizeof(part) || !json_object_is_type(v, json_type_object)) {
+			v = NULL;
+			break;
+		}
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (!json_object_object_get_ex(v, part, &v) || dot == NULL)
+			break;
+		p = dot + 1;
+	}
+	if (v == NULL) {
+		cx_buf_str(b, "null");
+		return;
+	}
+	cx_buf_str(b, json_object_to_json_string_ext(v, JSON_FLAGS));
+}
+
+/* keys for doc in table t ({"field":value,...}, t's field order), malloc'd; NULL when t
+ * keeps no keys (*oom set when that is for want of memory). What the migration in
+ * sq_ensure_indexes writes is the same text, so an unchanged value compares equal. */
+static char *
+keys_text(const struct table_info *t, json_object *doc, int *oom)
+{
+	struct cx_buf b = { 0 };
+	size_t i;
+	char *out;
+
+	*oom = 0;
+	if (!t->has_keys || t->nfields == 0)
+		return NULL;
+	cx_buf_str(&b, "{");
+	for (i = 0; i < t->nfields; i++) {
+		cx_buf_printf(&b, "%s\"%s\":", i ? "," : "", t->fields[i]);
+		add_value(&b, doc, t->fields[i]);
+	}
+	cx_buf_str(&b, "}");
+	if ((out = cx_buf_take(&b)) == NULL)
+		*oom = 1;
+	return out;
 }
 
 /* ---- operations --------------------------------------------------------------- */
@@ -723,7 +856,7 @@ create_index(struct sqlite_store *s, const struct cx_index *idx, struct cx_error
 	sql_addf(&q, "CREATE %sINDEX \"%s\" ON \"%s\" (",
 	    idx->unique ? "UNIQUE " : "", name, idx->coll);
 	for (i = 0; i < idx->nkeys; i++)
-		sql_addf(&q, "%sjson_extract(doc,'$.%s')%s", i ? ", " : "", idx->keys[i].field,
+		sql_addf(&q, "%sjson_extract(keys,'$.%s')%s", i ? ", " : "", idx->keys[i].field,
 		    idx->keys[i].dir < 0 ? " DESC" : "");
 	sql_addf(&q, ")");
 	/* A unique index leaves out the documents without its first field (early sessions
@@ -731,7 +864,7 @@ create_index(struct sqlite_store *s, const struct cx_index *idx, struct cx_error
 	 * first: a query on that field alone implies it, so the index serves it (a condition
 	 * on every field made finding the questions of a session a scan of all of them). */
 	if (idx->unique)
-		sql_addf(&q, " WHERE json_extract(doc,'$.%s') IS NOT NULL", idx->keys[0].field);
+		sql_addf(&q, " WHERE json_extract(keys,'$.%s') IS NOT NULL", idx->keys[0].field);
 	if (q.oom) {
 		rc = cx_error_internal(err, "out of memory");
 		goto out;
@@ -763,6 +896,99 @@ out:
 	return rc;
 }
 
+/* How many of coll's two keys triggers exist. */
+static int
+count_triggers(struct sqlite_store *s, const char *coll)
+{
+	sqlite3_stmt *st;
+	char a[CX_STORE_NAME_MAX + 16], b[CX_STORE_NAME_MAX + 16];
+	int n = 0;
+
+	snprintf(a, sizeof(a), "%s__keys", coll);
+	snprintf(b, sizeof(b), "%s__keys_insert", coll);
+	if (prepare(s, "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND "
+	    "tbl_name=?1 AND name IN (?2, ?3)", &st, NULL) != CX_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, coll, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, a, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, b, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	stmt_done(st);
+	return n;
+}
+
+/* The SQL expression of keys for the document in column doc (see keys_text). */
+static void
+keys_sql(struct sql *q, const char *doc, char fields[][CX_STORE_FIELD_MAX], size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		sql_addf(q, "NULL");
+	for (i = 0; i < n; i++)
+		sql_addf(q, "%s'\"%s\":' || coalesce(%s -> '$.%s', 'null')",
+		    i ? " || ',' || " : "('{' || ", fields[i], doc, fields[i]);
+	if (n > 0)
+		sql_addf(q, " || '}')");
+}
+
+/* Bring coll's keys column to the fields its indexes in set read: add the column to a
+ * table of an older release, and fill it anew when the fields changed. */
+static int
+migrate_keys(struct sqlite_store *s, const struct cx_index_set *set, const char *coll,
+    struct cx_error *err)
+{
+	char fields[KEY_FIELDS][CX_STORE_FIELD_MAX];
+	const struct table_info *t;
+	struct sql q = { 0 };
+	size_t i, j, n = 0;
+	int rc;
+
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
+		return rc;
+	for (i = 0; i < set->nindexes; i++)
+		for (j = 0; strcmp(set->indexes[i].coll, coll) == 0 && j < set->indexes[i].nkeys; j++)
+			if (!is_id(set->indexes[i].keys[j].field))
+				n = add_field(fields, n, KEY_FIELDS, set->indexes[i].keys[j].field,
+				    strlen(set->indexes[i].keys[j].field));
+	qsort(fields, n, sizeof(fields[0]), cmp_field);
+	if (t->has_keys && t->nfields == n &&
+	    memcmp(t->fields, fields, n * sizeof(fields[0])) == 0 &&
+	    (n == 0 || count_triggers(s, coll) == 2))
+		return CX_OK;
+	if (!t->has_keys)
+		sql_addf(&q, "ALTER TABLE \"%s\" ADD COLUMN keys TEXT; ", coll);
+	/* K: the text keys_text() makes, {"a":<a as JSON>,"b":...} (null when missing) */
+	sql_addf(&q, "DROP TRIGGER IF EXISTS \"%s__keys\"; "
+	    "DROP TRIGGER IF EXISTS \"%s__keys_insert\"; UPDATE \"%s\" SET keys = ",
+	    coll, coll, coll);
+	keys_sql(&q, "doc", fields, n);
+	sql_addf(&q, "; ");
+	/* Every writer's update of doc brings keys along, when (and only when) an indexed
+	 * value changed: an update that leaves them be writes no index entry. */
+	if (n > 0) {
+		static const char *const when[] = { "UPDATE OF doc", "INSERT" };
+
+		for (i = 0; i < 2; i++) {
+			sql_addf(&q, "CREATE TRIGGER \"%s__keys%s\" AFTER %s ON \"%s\" FOR EACH ROW "
+			    "WHEN new.keys IS NOT ", coll, i ? "_insert" : "", when[i], coll);
+			keys_sql(&q, "new.doc", fields, n);
+			sql_addf(&q, " BEGIN UPDATE \"%s\" SET keys = ", coll);
+			keys_sql(&q, "new.doc", fields, n);
+			sql_addf(&q, " WHERE rowid = new.rowid; END; ");
+		}
+	}
+	if (q.oom)
+		rc = cx_error_internal(err, "out of memory");
+	else if ((rc = sqlite3_exec(s->db, q.text.data, NULL, NULL, NULL)) != SQLITE_OK)
+		rc = db_fail(s, rc, "keep keys", err);
+	sql_free(&q);
+	if (rc == CX_OK)
+		cx_logf(CX_LOG_INFO, "%s: indexed fields kept in keys (%zu)", coll, n);
+	return rc;
+}
+
 static int
 sq_ensure_indexes(struct cx_store *store, const struct cx_index_set *set, struct cx_error *err)
 {
@@ -776,15 +1002,14 @@ sq_ensure_indexes(struct cx_store *store, const struct cx_index_set *set, struct
 		return rc;
 	s->ntables = 0;   /* the cache is rebuilt as the tables are (re)created */
 	for (i = 0; i < set->ncolls && rc == CX_OK; i++)
-		rc = ensure_table(s, set->colls[i], err);
+		rc = migrate_keys(s, set, set->colls[i], err);
 	for (i = 0; i < set->nindexes && rc == CX_OK; i++)
 		rc = create_index(s, &set->indexes[i], err);
 	if (rc == CX_OK)
 		rc = run_simple(s, "COMMIT", err);
-	if (rc != CX_OK) {
+	if (rc != CX_OK)
 		rollback(s);
-		s->ntables = 0;
-	}
+	s->ntables = 0;   /* learnt again from the indexes as they are now */
 	return rc;
 }
 
@@ -792,26 +1017,33 @@ static int
 sq_insert(struct cx_store *store, const char *coll, json_object *doc, struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
 	struct sql q = { 0 };
 	sqlite3_stmt *st = NULL;
 	json_object *id;
 	const char *text;
+	char *keys;
 	size_t len;
-	int rc;
+	int rc, oom;
 
-	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
 	json_object_object_get_ex(doc, "id", &id);
 	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
-	if (text == NULL)
+	keys = keys_text(t, doc, &oom);
+	if (text == NULL || oom)
 		return cx_error_internal(err, "out of memory serializing a document");
-	sql_addf(&q, "INSERT INTO \"%s\" (id, doc) VALUES (?, ?)", coll);
+	sql_addf(&q, "INSERT INTO \"%s\" (id, doc%s) VALUES (?, ?%s)", coll,
+	    keys != NULL ? ", keys" : "", keys != NULL ? ", ?" : "");
 	sql_bind_text(&q, json_object_get_string(id), (size_t)json_object_get_string_len(id));
 	sql_bind_text(&q, text, len);
+	if (keys != NULL)
+		sql_bind_text(&q, keys, strlen(keys));
 	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
 		goto out;
 	rc = step_write(s, st, "insert", err);
 out:
+	free(keys);
 	sql_free(&q);
 	return rc;
 }
@@ -821,12 +1053,14 @@ sq_find_one(struct cx_store *store, const char *coll, const struct cx_filter *fi
     json_object **out, struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
 	struct sql q = { 0 };
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
+	q.t = t;
 	sql_addf(&q, "SELECT doc FROM \"%s\"", coll);
 	where_sql(&q, filter);
 	sql_addf(&q, " LIMIT 1");
@@ -851,13 +1085,15 @@ sq_find(struct cx_store *store, const char *coll, const struct cx_filter *filter
     struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
 	struct sql q = { 0 };
 	sqlite3_stmt *st = NULL;
 	json_object *doc;
 	int rc, step = SQLITE_DONE;
 
-	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
+	q.t = t;
 	sql_addf(&q, "SELECT doc FROM \"%s\"", coll);
 	where_sql(&q, filter);
 	order_sql(&q, sort, nsort);
@@ -887,12 +1123,14 @@ sq_count(struct cx_store *store, const char *coll, const struct cx_filter *filte
     int64_t *out, struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
 	struct sql q = { 0 };
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
+	q.t = t;
 	sql_addf(&q, "SELECT count(*) FROM \"%s\"", coll);
 	where_sql(&q, filter);
 	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
@@ -916,6 +1154,7 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
     const struct cx_update *update, json_object **after, struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
 	struct sql q = { 0 }, w = { 0 };
 	sqlite3_stmt *st = NULL;
 	json_object *doc = NULL;
@@ -924,8 +1163,9 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
 	size_t len;
 	int rc, in_txn = 0;
 
-	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
+	q.t = t;
 	sql_addf(&q, "SELECT id, doc FROM \"%s\"", coll);
 	where_sql(&q, filter);
 	sql_addf(&q, " LIMIT 1");
@@ -957,7 +1197,7 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
 			rc = cx_error_internal(err, "out of memory serializing a document");
 			goto out;
 		}
-		sql_addf(&w, "UPDATE \"%s\" SET doc = ? WHERE id = ?", coll);
+		sql_addf(&w, "UPDATE \"%s\" SET doc = ? WHERE id = ?", coll);   /* keys: trigger */
 		sql_bind_text(&w, text, len);
 		sql_bind_text(&w, id, strlen(id));
 		if ((rc = prepare_sql(s, &w, &st, err)) != CX_OK)
@@ -983,20 +1223,22 @@ out:
 }
 
 /* One statement: the precondition and the write are one transaction, and the
- * serialization happened before it. */
+ * serialization happened before it. keys follows by the table's trigger. */
 static int
 sq_replace_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     const char *id, json_object *doc, struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
 	struct sql q = { 0 };
 	sqlite3_stmt *st = NULL;
 	const char *text;
 	size_t len;
 	int rc;
 
-	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
+	q.t = t;
 	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
 	if (text == NULL)
 		return cx_error_internal(err, "out of memory serializing a document");
@@ -1021,12 +1263,14 @@ sq_delete_one(struct cx_store *store, const char *coll, const struct cx_filter *
     struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
 	struct sql q = { 0 };
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = ensure_table(s, coll, err)) != CX_OK)
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
+	q.t = t;
 	/* One statement, so finding and deleting the document is one transaction. */
 	sql_addf(&q, "DELETE FROM \"%s\" WHERE id = (SELECT id FROM \"%s\"", coll, coll);
 	where_sql(&q, filter);

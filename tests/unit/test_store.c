@@ -1091,60 +1091,117 @@ query_plan(const char *sql, char *out, size_t len)
 	sqlite3_close(db);
 }
 
+static void
+db_exec(const char *sql)
+{
+	char path[160];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/store.db", T.dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s: %s", sql,
+	    sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int64_t
+count_eq(const char *coll, const char *field, const char *value)
+{
+	struct cx_filter *f = cx_filter_eq_str(cx_filter_new(), field, value);
+	int64_t n = count(coll, f);
+
+	cx_filter_free(f);
+	return n;
+}
+
 /* The questions of one session are found through the (session_id, question_id) index,
- * not by reading every question stored; a database whose index was made by the older
- * definition (a condition on both fields) gets it re-made. */
-Test(store_sqlite, leading_field_of_unique_index_is_searchable, .fini = close_store)
+ * not by reading every question stored. A database of an older release (no keys column,
+ * indexes on doc, a condition on both fields of the unique one) is brought to the
+ * current layout by ensure_indexes, its documents all there and still unique. */
+Test(store_sqlite, older_databases_get_indexes_that_serve_their_queries, .fini = close_store)
 {
 	static const char *const q = "SELECT doc FROM interview_questions WHERE "
-	    "json_extract(doc,'$.session_id') = 's-1'";
+	    "json_extract(keys,'$.session_id') = 's-1'";
 	struct cx_error err = { 0 };
-	json_object *docs = NULL;
-	struct cx_filter *f;
+	json_object *doc;
 	char plan[1024];
 
 	open_store(BE_SQLITE);
-	ensure_indexes();
-	put("interview_questions", "{\"session_id\":\"s-1\",\"question_id\":\"q1\"}", NULL);
-	put("interview_questions", "{\"session_id\":\"s-1\",\"question_id\":\"q2\"}", NULL);
-	put("interview_questions", "{\"session_id\":\"s-2\",\"question_id\":\"q1\"}", NULL);
-	query_plan(q, plan, sizeof(plan));
-	cr_assert(strstr(plan, "USING INDEX interview_questions__session_id_1_question_id_1"),
-	    "plan: %s", plan);
-
-	/* the definition of an older release */
 	cx_store_close(T.store);
-	{
-		char path[160];
-		sqlite3 *db;
-
-		snprintf(path, sizeof(path), "%s/store.db", T.dir);
-		cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-		cr_assert_eq(sqlite3_exec(db, "DROP INDEX interview_questions__session_id_1_question_id_1;"
-		    "CREATE UNIQUE INDEX \"interview_questions__session_id_1_question_id_1\" ON "
-		    "\"interview_questions\" (json_extract(doc,'$.session_id'), "
-		    "json_extract(doc,'$.question_id')) WHERE json_extract(doc,'$.session_id') IS NOT "
-		    "NULL AND json_extract(doc,'$.question_id') IS NOT NULL", NULL, NULL, NULL),
-		    SQLITE_OK, "%s", sqlite3_errmsg(db));
-		sqlite3_close(db);
-	}
-	query_plan(q, plan, sizeof(plan));
-	cr_assert(strstr(plan, "SCAN interview_questions"), "plan: %s", plan);
+	T.store = NULL;
+	db_exec("PRAGMA journal_mode=WAL;"
+	    "CREATE TABLE interview_questions (id TEXT PRIMARY KEY, doc TEXT NOT NULL "
+	    "CHECK (json_valid(doc)));"
+	    "CREATE UNIQUE INDEX \"interview_questions__session_id_1_question_id_1\" ON "
+	    "\"interview_questions\" (json_extract(doc,'$.session_id'), "
+	    "json_extract(doc,'$.question_id')) WHERE json_extract(doc,'$.session_id') IS NOT "
+	    "NULL AND json_extract(doc,'$.question_id') IS NOT NULL;"
+	    "INSERT INTO interview_questions VALUES ('a', '{\"id\":\"a\",\"session_id\":\"s-1\","
+	    "\"question_id\":\"q1\"}'), ('b', '{\"id\":\"b\",\"session_id\":\"s-1\","
+	    "\"question_id\":\"q2\"}'), ('c', '{\"id\":\"c\",\"session_id\":\"s-2\","
+	    "\"question_id\":\"q1\"}'), ('d', '{\"id\":\"d\",\"note\":\"no session\"}');");
 	T.store = reopen();
 	ensure_indexes();
 	query_plan(q, plan, sizeof(plan));
 	cr_assert(strstr(plan, "USING INDEX interview_questions__session_id_1_question_id_1"),
 	    "plan: %s", plan);
-	/* still unique, and the documents are all there */
-	f = cx_filter_eq_str(cx_filter_new(), "session_id", "s-1");
-	cr_assert_eq(cx_store_find(T.store, "interview_questions", f, NULL, 0, 0, 0, &docs, &err),
-	    CX_OK, "%s", err.message);
-	cx_filter_free(f);
-	cr_assert_eq(json_object_array_length(docs), 2);
-	json_object_put(docs);
-	docs = parse("{\"session_id\":\"s-1\",\"question_id\":\"q2\"}");
-	cr_assert_eq(cx_store_insert(T.store, "interview_questions", docs, &err), CX_ECONFLICT);
-	json_object_put(docs);
+	cr_expect_eq(count_eq("interview_questions", "session_id", "s-1"), 2);
+	cr_expect_eq(count_eq("interview_questions", "session_id", "s-2"), 1);
+	cr_expect_eq(count("interview_questions", NULL), 4);
+	doc = parse("{\"session_id\":\"s-1\",\"question_id\":\"q2\"}");
+	cr_assert_eq(cx_store_insert(T.store, "interview_questions", doc, &err), CX_ECONFLICT);
+	json_object_put(doc);
+	cx_error_clear(&err);
+	/* and a second ensure_indexes leaves it as it is */
+	ensure_indexes();
+	cr_expect_eq(count_eq("interview_questions", "session_id", "s-1"), 2);
+}
+
+/* The indexes follow every writer: the program's updates, and SQL run by hand. */
+Test(store_sqlite, indexed_values_follow_every_writer, .fini = close_store)
+{
+	char id[CX_OID_LEN];
+
+	open_store(BE_SQLITE);
+	ensure_indexes();
+	put("interview_sessions", "{\"candidate_id\":\"c1\",\"status\":\"active\","
+	    "\"created_at\":\"2026-01-01T00:00:00.000Z\",\"rev\":1}", id);
+	cr_expect_eq(count_eq("interview_sessions", "status", "active"), 1);
+	/* the program: a whole document replaced, one field changed */
+	cr_assert_eq(update("interview_sessions", by_id(id), cx_update_set(cx_update_new(),
+	    "status", json_object_new_string("completed")), NULL, NULL), CX_OK);
+	cr_expect_eq(count_eq("interview_sessions", "status", "active"), 0);
+	cr_expect_eq(count_eq("interview_sessions", "status", "completed"), 1);
+	/* a field nobody indexes: found as before */
+	cr_assert_eq(update("interview_sessions", by_id(id), cx_update_set(cx_update_new(),
+	    "rev", json_object_new_int(2)), NULL, NULL), CX_OK);
+	cr_expect_eq(count_eq("interview_sessions", "status", "completed"), 1);
+	/* replaced under a precondition, the way an interview is saved */
+	{
+		struct cx_error err = { 0 };
+		struct cx_filter *f = cx_filter_eq_int(cx_filter_new(), "rev", 2);
+		json_object *doc = get("interview_sessions", id);
+
+		json_object_object_add(doc, "status", json_object_new_string("paused"));
+		json_object_object_add(doc, "rev", json_object_new_int(3));
+		cr_assert_eq(cx_store_replace_one(T.store, "interview_sessions", f, doc, &err), CX_OK,
+		    "%s", err.message);
+		cr_expect_eq(cx_store_replace_one(T.store, "interview_sessions", f, doc, &err),
+		    CX_ENOTFOUND, "the precondition no longer holds");
+		cx_error_clear(&err);
+		cx_filter_free(f);
+		json_object_put(doc);
+	}
+	cr_expect_eq(count_eq("interview_sessions", "status", "completed"), 0);
+	cr_expect_eq(count_eq("interview_sessions", "status", "paused"), 1);
+	/* by hand */
+	db_exec("UPDATE interview_sessions SET doc = json_set(doc, '$.status', 'terminated')");
+	cr_expect_eq(count_eq("interview_sessions", "status", "paused"), 0);
+	cr_expect_eq(count_eq("interview_sessions", "status", "terminated"), 1);
+	db_exec("INSERT INTO interview_sessions (id, doc) VALUES ('x1', "
+	    "'{\"id\":\"x1\",\"candidate_id\":\"c1\",\"status\":\"active\"}')");
+	cr_expect_eq(count_eq("interview_sessions", "status", "active"), 1);
+	cr_expect_eq(count_eq("interview_sessions", "candidate_id", "c1"), 2);
 }
 
 /* ---- delete --------------------------------------------------------------------- */
