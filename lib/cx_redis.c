@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cx_buf.h"
 #include "cx_crypto.h"
 #include "cx_log.h"
 #include "cx_redis.h"
@@ -471,14 +472,20 @@ cx_redis_free(struct cx_redis *r)
 /* ---- commands -------------------------------------------------------------------- */
 
 static redisReply *
-send_formatted(redisContext *c, const char *cmd, size_t len)
+send_formatted(redisContext *c, const char *cmd, size_t len, int nreplies)
 {
 	void *reply = NULL;
 
+	/* cmd may hold several commands: their replies but the last are dropped */
 	if (redisAppendFormattedCommand(c, cmd, len) != REDIS_OK)
 		return NULL;
-	if (redisGetReply(c, &reply) != REDIS_OK)
-		return NULL;
+	for (int i = 0; i < nreplies; i++) {
+		if (reply != NULL)
+			freeReplyObject(reply);
+		reply = NULL;
+		if (redisGetReply(c, &reply) != REDIS_OK)
+			return NULL;
+	}
 	return reply;
 }
 
@@ -486,7 +493,7 @@ send_formatted(redisContext *c, const char *cmd, size_t len)
  * Returns the reply as Redis sent it (error replies included) or NULL with
  * SERVICE_UNAVAILABLE set. */
 static redisReply *
-run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
+run_raw_n(struct cx_redis *r, const char *cmd, size_t len, int nreplies, struct cx_error *err)
 {
 	struct sigpipe_guard guard;
 	redisReply *reply = NULL;
@@ -501,7 +508,7 @@ run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
 	for (int attempt = 0; attempt < 2 && reply == NULL; attempt++) {
 		if (r->ctx == NULL && connect_now(r) != 0)
 			continue;
-		reply = send_formatted(r->ctx, cmd, len);
+		reply = send_formatted(r->ctx, cmd, len, nreplies);
 		if (reply == NULL) {
 			describe(r, where, sizeof(where));
 			cx_logf(CX_LOG_WARN, "redis: command on %s failed: %s", where,
@@ -517,6 +524,12 @@ run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
 			err->retry_after = REDIS_RETRY_AFTER;
 	}
 	return reply;
+}
+
+static redisReply *
+run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
+{
+	return run_raw_n(r, cmd, len, 1, err);
 }
 
 /* run_raw, with an error reply turned into INTERNAL_ERROR. */
@@ -588,6 +601,45 @@ cx_redis_cmdargv(struct cx_redis *r, struct cx_error *err, int argc, const char 
     const size_t *argvlen)
 {
 	return argv_command(r, err, argc, argv, argvlen, 0);
+}
+
+redisReply *
+cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds, const int *argc,
+    const char **const *argv)
+{
+	static const char *const multi[] = { "MULTI" }, *const exec[] = { "EXEC" };
+	struct cx_buf all = { 0 };
+	redisReply *reply = NULL;
+	size_t i;
+
+	for (i = 0; i < ncmds + 2; i++) {
+		char *cmd = NULL;
+		int len = i == 0 ? redisFormatCommandArgv(&cmd, 1, (const char **)multi, NULL) :
+		    i == ncmds + 1 ? redisFormatCommandArgv(&cmd, 1, (const char **)exec, NULL) :
+		    redisFormatCommandArgv(&cmd, argc[i - 1], argv[i - 1], NULL);
+
+		if (len < 0) {
+			cx_buf_free(&all);
+			cx_error_internal(err, "redis: cannot format command %zu of a transaction", i);
+			return NULL;
+		}
+		cx_buf_add(&all, cmd, (size_t)len);
+		redisFreeCommand(cmd);
+	}
+	if (all.failed) {
+		cx_buf_free(&all);
+		cx_error_internal(err, "redis: out of memory formatting a transaction");
+		return NULL;
+	}
+	reply = run_raw_n(r, all.data, all.len, (int)ncmds + 2, err);
+	cx_buf_free(&all);
+	if (reply != NULL && reply->type != REDIS_REPLY_ARRAY) {
+		cx_error_internal(err, "redis transaction failed: %s",
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "not executed");
+		freeReplyObject(reply);
+		reply = NULL;
+	}
+	return reply;
 }
 
 int

@@ -53,6 +53,13 @@ redisReply *cx_redis_cmdargv(struct cx_redis *r, struct cx_error *err, int argc,
 redisReply *cx_redis_eval(struct cx_redis *r, struct cx_error *err, const char *script,
     int nkeys, int argc, const char **argv);
 
+/* Run ncmds commands (command i: argc[i] strings argv[i]) as one transaction, MULTI ...
+ * EXEC, in one round trip. Returns EXEC's reply (an array of the commands' replies; the
+ * caller frees it), or NULL with err set as cx_redis_cmd does (a command Redis refused
+ * to queue aborts them all: INTERNAL_ERROR). */
+redisReply *cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds,
+    const int *argc, const char **const *argv);
+
 int cx_redis_ping(struct cx_redis *r, struct cx_error *err);
 
 /* Fixed-window rate limit: counts a hit on ratelimit:{who}:{endpoint} (window seconds).

@@ -33,19 +33,6 @@ redis_failed(struct interview_app *ia)
 	ia->redis_quiet_until = cx_time_now_ms() + QUIET_MS;
 }
 
-/* KEYS: state hash, results cache. ARGV: 1 when the state is due, current_question,
- * time_remaining, status, last_activity, deadline, ttl, the channel, then the messages to
- * publish on it. One round trip for everything a request changed. */
-static const char flush_script[] =
-	"if ARGV[1] == '1' then\n"
-	"  redis.call('HSET', KEYS[1], 'current_question', ARGV[2], 'time_remaining', ARGV[3],"
-	" 'status', ARGV[4], 'last_activity', ARGV[5], 'deadline', ARGV[6])\n"
-	"  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))\n"
-	"  redis.call('DEL', KEYS[2])\n"
-	"end\n"
-	"for i = 9, #ARGV do redis.call('PUBLISH', ARGV[8], ARGV[i]) end\n"
-	"return 1\n";
-
 void
 state_refresh(struct cx_request *req, json_object *doc, int64_t now_ms)
 {
@@ -88,9 +75,9 @@ state_flush(struct cx_request *req)
 	struct cx_error err = { 0 };
 	char key[96], cache[96], channel[96], remaining[24], deadline[24], ttl[24];
 	char now[CX_TIME_LEN];
-	const char **argv = NULL, *id, *current = "";
-	size_t nmsg = ia->outbox != NULL ? json_object_array_length(ia->outbox) : 0, i;
-	int argc;
+	const char *id, *current = "", *hset[12], *expire[3], *del[2], ***argv = NULL;
+	size_t nmsg = ia->outbox != NULL ? json_object_array_length(ia->outbox) : 0, i, n = 0;
+	int *argc = NULL;
 	redisReply *reply;
 
 	if (doc == NULL && nmsg == 0)
@@ -98,18 +85,19 @@ state_flush(struct cx_request *req)
 	if (redis_quiet(ia))
 		goto out;
 	id = doc != NULL ? cx_json_str(doc, "id") : ia->outbox_session;
-	if (id == NULL || (argv = calloc(10 + nmsg, sizeof(*argv))) == NULL)
+	if (id == NULL || (argv = calloc(3 + nmsg, sizeof(*argv))) == NULL ||
+	    (argc = calloc(3 + nmsg, sizeof(*argc))) == NULL)
 		goto out;
 	snprintf(key, sizeof(key), "interview:%s:state", id);
 	snprintf(cache, sizeof(cache), "cache:interview:%s:results", id);
 	snprintf(channel, sizeof(channel), "interview:%s:events", id);
-	remaining[0] = deadline[0] = ttl[0] = now[0] = '\0';
 	if (doc != NULL) {
 		session_time(doc, ia->refresh_ms, &t);
 		if (session_is(doc, "active"))
 			current = session_plan_id(doc, session_current(doc));
 		snprintf(remaining, sizeof(remaining), "%lld",
 		    (long long)((t.remaining_ms + 999) / 1000));
+		deadline[0] = '\0';
 		if (t.running)
 			snprintf(deadline, sizeof(deadline), "%lld",
 			    (long long)((ia->refresh_ms + t.remaining_ms) / 1000));
@@ -118,21 +106,44 @@ state_flush(struct cx_request *req)
 		    (session_is(doc, "completed") || session_is(doc, "terminated") ? 0 :
 		    (long long)(t.remaining_ms / 1000)));
 		cx_time_format_ms(ia->refresh_ms, now);
+		hset[0] = "HSET";
+		hset[1] = key;
+		hset[2] = "current_question";
+		hset[3] = current != NULL ? current : "";
+		hset[4] = "time_remaining";
+		hset[5] = remaining;
+		hset[6] = "status";
+		hset[7] = session_status(doc);
+		hset[8] = "last_activity";
+		hset[9] = now;
+		hset[10] = "deadline";
+		hset[11] = deadline;
+		expire[0] = "EXPIRE";
+		expire[1] = key;
+		expire[2] = ttl;
+		del[0] = "DEL";
+		del[1] = cache;
+		argv[n] = hset;
+		argc[n++] = 12;
+		argv[n] = expire;
+		argc[n++] = 3;
+		argv[n] = del;
+		argc[n++] = 2;
 	}
-	argv[0] = key;
-	argv[1] = cache;
-	argv[2] = doc != NULL ? "1" : "0";
-	argv[3] = current != NULL ? current : "";
-	argv[4] = remaining;
-	argv[5] = doc != NULL ? session_status(doc) : "";
-	argv[6] = now;
-	argv[7] = deadline;
-	argv[8] = ttl[0] != '\0' ? ttl : "1";
-	argv[9] = channel;
-	argc = 10;
-	for (i = 0; i < nmsg; i++)
-		argv[argc++] = json_object_get_string(json_object_array_get_idx(ia->outbox, i));
-	reply = cx_redis_eval(req->app->redis, &err, flush_script, 2, argc, argv);
+	for (i = 0; i < nmsg; i++) {
+		const char **pub = malloc(3 * sizeof(*pub));
+
+		if (pub == NULL)
+			goto out;
+		pub[0] = "PUBLISH";
+		pub[1] = channel;
+		pub[2] = json_object_get_string(json_object_array_get_idx(ia->outbox, i));
+		argv[n] = pub;
+		argc[n++] = 3;
+	}
+	/* one round trip, applied as one (what a reader of the state sees matches the
+	 * events published with it) */
+	reply = cx_redis_multi(req->app->redis, &err, n, argc, argv);
 	if (reply == NULL) {
 		cx_logf(CX_LOG_WARN, "interview %s: state and %zu event(s) not sent to Redis: %s",
 		    id, nmsg, err.message);
@@ -140,7 +151,10 @@ state_flush(struct cx_request *req)
 	} else
 		freeReplyObject(reply);
 out:
+	for (i = doc != NULL ? 3 : 0; argv != NULL && i < n; i++)
+		free(argv[i]);
 	free(argv);
+	free(argc);
 	json_object_put(ia->refresh_doc);
 	ia->refresh_doc = NULL;
 	json_object_put(ia->outbox);

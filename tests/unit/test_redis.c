@@ -577,3 +577,50 @@ Test(redis_eval, many_scripts_overflow_the_cache, .init = setup, .fini = teardow
 	}
 	cx_redis_free(r);
 }
+
+/* ---- transactions ------------------------------------------------------------------ */
+
+Test(redis_multi, runs_every_command_in_one_transaction, .init = setup, .fini = teardown)
+{
+	static const char *const set[] = { "SET", "cx-test:multi:a", "1" };
+	static const char *const incr[] = { "INCRBY", "cx-test:multi:a", "41" };
+	static const char *const get[] = { "GET", "cx-test:multi:a" };
+	const char **const argv[] = { (const char **)set, (const char **)incr, (const char **)get };
+	const int argc[] = { 3, 3, 2 };
+	struct cx_error err = { 0 };
+	struct cx_redis *r = client(fx.url);
+	redisReply *reply = cx_redis_multi(r, &err, 3, argc, argv);
+
+	cr_assert_not_null(reply, "%s", err.message);
+	cr_assert_eq(reply->type, REDIS_REPLY_ARRAY);
+	cr_assert_eq(reply->elements, 3);
+	cr_expect_eq(reply->element[1]->integer, 42);
+	cr_expect_str_eq(reply->element[2]->str, "42");
+	freeReplyObject(reply);
+	/* the connection is in step afterwards: the next command gets its own reply */
+	reply = cx_redis_cmd(r, &err, "DEL cx-test:multi:a");
+	cr_assert_not_null(reply, "%s", err.message);
+	cr_expect_eq(reply->integer, 1);
+	freeReplyObject(reply);
+	cx_redis_free(r);
+}
+
+Test(redis_multi, a_refused_command_aborts_them_all, .init = setup, .fini = teardown)
+{
+	static const char *const set[] = { "SET", "cx-test:multi:b", "1" };
+	static const char *const bad[] = { "GET" };   /* wrong number of arguments */
+	const char **const argv[] = { (const char **)set, (const char **)bad };
+	const int argc[] = { 3, 1 };
+	struct cx_error err = { 0 };
+	struct cx_redis *r = client(fx.url);
+	redisReply *reply = cx_redis_multi(r, &err, 2, argc, argv);
+
+	cr_expect_null(reply);
+	cr_expect_eq(err.code, CX_EINTERNAL);
+	cx_error_clear(&err);
+	reply = cx_redis_cmd(r, &err, "EXISTS cx-test:multi:b");
+	cr_assert_not_null(reply, "%s", err.message);
+	cr_expect_eq(reply->integer, 0, "the SET before the refused command ran");
+	freeReplyObject(reply);
+	cx_redis_free(r);
+}
