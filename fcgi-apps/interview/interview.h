@@ -76,6 +76,7 @@ struct session {
 	int clean;             /* doc is what the store holds at its revision */
 	json_object *qdocs;    /* question documents read so far, by question id (owned) */
 	int assembled;         /* qdocs holds every question of the plan */
+	int trusted;           /* the worker's copy, not checked against the store */
 };
 
 /* A question document written with the session (session_save_with). */
@@ -112,6 +113,11 @@ void interview_worker_fini(struct cx_app *app);
  * reads as staff (staff_ok). A session whose time ran out while active is finalized first
  * (so every reader sees it completed). s->doc is the caller's (session_free). */
 int session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_error *err);
+/* The same for a request that saves the session: the worker's copy is used without
+ * asking the store whether it is current, since the save's revision check refuses a
+ * stale one (CONFLICT; the caller loads again, and the retry reads the store). nginx
+ * sends a session's requests to one worker, so its copy is nearly always current. */
+int session_load_to_write(struct cx_request *req, struct session *s, struct cx_error *err);
 /* Read every question of the plan into s->qdocs (needed by session_view(s, 0)). */
 int session_assemble(struct session *s, struct cx_error *err);
 /* The document of question qid (borrowed from s->qdocs; read if need be). NOT_FOUND. */

@@ -550,3 +550,35 @@ Test(storage, a_half_stored_answer_gets_its_follow_up)
 	free(nonce);
 	it_user_free(&u);
 }
+
+/* The worker that serves a session keeps it in memory and trusts its copy when an answer
+ * is saved (the save checks the revision). A session changed behind its back (another
+ * program, or SQL by hand) must not take the answer on the strength of that copy. */
+Test(storage, a_session_changed_behind_the_workers_back_is_decided_on_the_store)
+{
+	struct it_user u;
+	char id[32], *nonce, q[16];
+	struct http_response *r;
+	json_object *d, *s;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	d = iv_answer_current(&u, id, GOOD);
+	json_object_put(d);
+	iv_current(&u, id, q);   /* the worker holds the session as it is now */
+	iv_db_set(id, "$.status", "\"terminated\"");
+	iv_db_set(id, "$.terminated_reason", "\"ended by an administrator\"");
+
+	r = iv_answer(u.access, id, q, GOOD, NULL);
+	it_assert_error(r, 409, "INVALID_STATE");
+	cr_expect(strstr(r->body, "terminated") != NULL, "%s", r->body);
+	http_response_free(r);
+	s = iv_get(u.access, id);
+	cr_expect_str_eq(iv_str(s, "status"), "terminated");
+	cr_expect_eq(json_object_array_length(iv_arr(s, "answers")), 1,
+	    "the answer was recorded in a terminated session");
+	json_object_put(s);
+	free(nonce);
+	it_user_free(&u);
+}
