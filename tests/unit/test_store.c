@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <sqlite3.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ static void
 close_store(void)
 {
 	char path[128];
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-cxlock" };
 	size_t i;
 
 	if (T.kind == BE_MONGO && T.store != NULL)
@@ -89,7 +90,7 @@ close_store(void)
 	cx_store_close(T.store);
 	T.store = NULL;
 	if (T.kind == BE_SQLITE && T.dir[0] != '\0') {
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < 4; i++) {
 			snprintf(path, sizeof(path), "%s/store.db%s", T.dir, suffixes[i]);
 			unlink(path);
 		}
@@ -1294,6 +1295,44 @@ STORE_TEST(concurrent_updates_from_two_processes)
 	json_object_put(doc);
 }
 
+/* A process that dies in the middle of a write transaction (holding the writers' queue
+ * and SQLite's lock) holds up nobody: the next writer goes on at once. */
+Test(store_sqlite, a_writer_that_dies_mid_transaction_blocks_nobody, .fini = close_store)
+{
+	struct cx_error err = { 0 };
+	struct timespec t0, t1;
+	char id[CX_OID_LEN];
+	int pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	open_store(BE_SQLITE);
+	put("docs", "{\"counter\":0}", id);
+	cr_assert_eq(pipe(pipefd), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct cx_store *mine = reopen();
+
+		if (cx_store_begin(mine, NULL) != CX_OK)
+			_exit(1);
+		(void)!write(pipefd[1], "x", 1);
+		pause();   /* killed here, the transaction open */
+		_exit(0);
+	}
+	cr_assert_eq(read(pipefd[0], &c, 1), 1, "the child could not begin");
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(update("docs", by_id(id), cx_update_inc(cx_update_new(), "counter", 1),
+	    NULL, &err), CX_OK, "%s", err.message);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_expect_lt(t1.tv_sec - t0.tv_sec, 4, "the write waited for the dead writer's lock");
+	cr_expect_eq(count("docs", NULL), 1);
+}
+
 /* ---- opening ---------------------------------------------------------------------- */
 
 Test(store_open, unusable_targets_are_unavailable)
@@ -1346,6 +1385,9 @@ Test(store_open, plain_path_and_prefixes)
 		snprintf(file, sizeof(file), "%s/%c.db-wal", dir, 'a' + (int)i);
 		unlink(file);
 		snprintf(file, sizeof(file), "%s/%c.db-shm", dir, 'a' + (int)i);
+		unlink(file);
+		snprintf(file, sizeof(file), "%s/%c.db-cxlock", dir, 'a' + (int)i);
+		cr_assert_eq(access(file, F_OK), 0, "%s not created", file);
 		unlink(file);
 	}
 	cr_assert_eq(rmdir(dir), 0);
