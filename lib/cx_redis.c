@@ -36,6 +36,7 @@ struct cx_redis {
 	redisContext *ctx;      /* NULL = not connected */
 	pid_t pid;              /* process that opened ctx: a forked child reconnects */
 	int sigpipe_ignored;    /* SIGPIPE was SIG_IGN when ctx was opened: no guard needed */
+	int pending;            /* replies still to read, of commands sent without waiting */
 	struct script_entry scripts[REDIS_SCRIPT_CACHE];
 	unsigned next_script;
 };
@@ -353,6 +354,29 @@ drop_connection(struct cx_redis *r)
 	if (r->ctx != NULL)
 		redisFree(r->ctx);
 	r->ctx = NULL;
+	if (r->pending > 0)
+		cx_logf(CX_LOG_WARN, "redis: %d reply(ies) of commands sent without waiting are lost",
+		    r->pending);
+	r->pending = 0;
+}
+
+/* Read the replies of the commands sent without waiting (cx_redis_multi_nowait), so the
+ * next reply read is the next command's. 0, or -1 when the connection failed. */
+static int
+drain_pending(struct cx_redis *r)
+{
+	while (r->pending > 0) {
+		redisReply *reply = NULL;
+
+		if (redisGetReply(r->ctx, (void **)&reply) != REDIS_OK)
+			return -1;
+		r->pending--;
+		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+			cx_logf(CX_LOG_WARN, "redis: a command sent without waiting failed: %s",
+			    reply->str);
+		freeReplyObject(reply);
+	}
+	return 0;
 }
 
 /* Run a setup command (AUTH, SELECT) on a fresh context; 0 unless it failed. */
@@ -462,6 +486,7 @@ cx_redis_free(struct cx_redis *r)
 {
 	if (r == NULL)
 		return;
+	r->pending = 0;   /* sent; their replies no longer matter */
 	drop_connection(r);
 	for (size_t i = 0; i < REDIS_SCRIPT_CACHE; i++)
 		free(r->scripts[i].text);
@@ -508,7 +533,7 @@ run_raw_n(struct cx_redis *r, const char *cmd, size_t len, int nreplies, struct 
 	for (int attempt = 0; attempt < 2 && reply == NULL; attempt++) {
 		if (r->ctx == NULL && connect_now(r) != 0)
 			continue;
-		reply = send_formatted(r->ctx, cmd, len, nreplies);
+		reply = drain_pending(r) == 0 ? send_formatted(r->ctx, cmd, len, nreplies) : NULL;
 		if (reply == NULL) {
 			describe(r, where, sizeof(where));
 			cx_logf(CX_LOG_WARN, "redis: command on %s failed: %s", where,
@@ -603,13 +628,12 @@ cx_redis_cmdargv(struct cx_redis *r, struct cx_error *err, int argc, const char 
 	return argv_command(r, err, argc, argv, argvlen, 0);
 }
 
-redisReply *
-cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds, const int *argc,
-    const char **const *argv)
+/* MULTI, the commands, EXEC as one formatted text in all; 0 or -1 (err set). */
+static int
+format_multi(struct cx_buf *all, size_t ncmds, const int *argc, const char **const *argv,
+    struct cx_error *err)
 {
 	static const char *const multi[] = { "MULTI" }, *const exec[] = { "EXEC" };
-	struct cx_buf all = { 0 };
-	redisReply *reply = NULL;
 	size_t i;
 
 	for (i = 0; i < ncmds + 2; i++) {
@@ -619,18 +643,30 @@ cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds, const int
 		    redisFormatCommandArgv(&cmd, argc[i - 1], argv[i - 1], NULL);
 
 		if (len < 0) {
-			cx_buf_free(&all);
+			cx_buf_free(all);
 			cx_error_internal(err, "redis: cannot format command %zu of a transaction", i);
-			return NULL;
+			return -1;
 		}
-		cx_buf_add(&all, cmd, (size_t)len);
+		cx_buf_add(all, cmd, (size_t)len);
 		redisFreeCommand(cmd);
 	}
-	if (all.failed) {
-		cx_buf_free(&all);
+	if (all->failed) {
+		cx_buf_free(all);
 		cx_error_internal(err, "redis: out of memory formatting a transaction");
-		return NULL;
+		return -1;
 	}
+	return 0;
+}
+
+redisReply *
+cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds, const int *argc,
+    const char **const *argv)
+{
+	struct cx_buf all = { 0 };
+	redisReply *reply = NULL;
+
+	if (format_multi(&all, ncmds, argc, argv, err) != 0)
+		return NULL;
 	reply = run_raw_n(r, all.data, all.len, (int)ncmds + 2, err);
 	cx_buf_free(&all);
 	if (reply != NULL && reply->type != REDIS_REPLY_ARRAY) {
@@ -640,6 +676,59 @@ cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds, const int
 		reply = NULL;
 	}
 	return reply;
+}
+
+int
+cx_redis_multi_nowait(struct cx_redis *r, struct cx_error *err, size_t ncmds,
+    const int *argc, const char **const *argv)
+{
+	struct sigpipe_guard guard;
+	struct cx_buf all = { 0 };
+	char where[300];
+	int guarded, sent = 0, done;
+
+	if (format_multi(&all, ncmds, argc, argv, err) != 0)
+		return err != NULL ? err->code : CX_EINTERNAL;
+	if (r->ctx != NULL && r->pid != my_pid())
+		drop_connection(r);     /* inherited over fork(): never share the socket */
+	guarded = r->ctx == NULL || !r->sigpipe_ignored;
+	if (guarded)
+		sigpipe_block(&guard);
+	for (int attempt = 0; attempt < 2 && !sent; attempt++) {
+		if (r->ctx == NULL && connect_now(r) != 0)
+			continue;
+		/* a long run of unread replies would only fill the socket: read them now */
+		if (r->pending > 1000 && drain_pending(r) != 0)
+			done = 0;
+		else if (redisAppendFormattedCommand(r->ctx, all.data, all.len) != REDIS_OK)
+			done = 0;
+		else
+			do {
+				if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+					done = 0;
+					break;
+				}
+			} while (!done);
+		if (done) {
+			r->pending += (int)ncmds + 2;
+			sent = 1;
+		} else {
+			describe(r, where, sizeof(where));
+			cx_logf(CX_LOG_WARN, "redis: command on %s failed: %s", where,
+			    r->ctx->err ? r->ctx->errstr : "not sent");
+			drop_connection(r);
+		}
+	}
+	if (guarded)
+		sigpipe_restore(&guard);
+	cx_buf_free(&all);
+	if (!sent) {
+		cx_error_set(err, CX_EUNAVAIL, "Cache service unavailable");
+		if (err != NULL && err->code == CX_EUNAVAIL)
+			err->retry_after = REDIS_RETRY_AFTER;
+		return CX_EUNAVAIL;
+	}
+	return CX_OK;
 }
 
 int

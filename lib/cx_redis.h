@@ -60,6 +60,13 @@ redisReply *cx_redis_eval(struct cx_redis *r, struct cx_error *err, const char *
 redisReply *cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds,
     const int *argc, const char **const *argv);
 
+/* The same, without waiting for Redis to answer: the transaction is written to the
+ * socket and its replies are read (and dropped; errors logged) before the next command
+ * on this connection. CX_OK once sent; SERVICE_UNAVAILABLE when it could not be. For
+ * writes nobody waits on: the request's response is not held up by the round trip. */
+int cx_redis_multi_nowait(struct cx_redis *r, struct cx_error *err, size_t ncmds,
+    const int *argc, const char **const *argv);
+
 int cx_redis_ping(struct cx_redis *r, struct cx_error *err);
 
 /* Fixed-window rate limit: counts a hit on ratelimit:{who}:{endpoint} (window seconds).

@@ -78,7 +78,6 @@ state_flush(struct cx_request *req)
 	const char *id, *current = "", *hset[12], *expire[3], *del[2], ***argv = NULL;
 	size_t nmsg = ia->outbox != NULL ? json_object_array_length(ia->outbox) : 0, i, n = 0;
 	int *argc = NULL;
-	redisReply *reply;
 
 	if (doc == NULL && nmsg == 0)
 		return;
@@ -143,13 +142,11 @@ state_flush(struct cx_request *req)
 	}
 	/* one round trip, applied as one (what a reader of the state sees matches the
 	 * events published with it) */
-	reply = cx_redis_multi(req->app->redis, &err, n, argc, argv);
-	if (reply == NULL) {
+	if (cx_redis_multi_nowait(req->app->redis, &err, n, argc, argv) != CX_OK) {
 		cx_logf(CX_LOG_WARN, "interview %s: state and %zu event(s) not sent to Redis: %s",
 		    id, nmsg, err.message);
 		redis_failed(ia);
-	} else
-		freeReplyObject(reply);
+	}
 out:
 	for (i = doc != NULL ? 3 : 0; argv != NULL && i < n; i++)
 		free(argv[i]);

@@ -624,3 +624,33 @@ Test(redis_multi, a_refused_command_aborts_them_all, .init = setup, .fini = tear
 	freeReplyObject(reply);
 	cx_redis_free(r);
 }
+
+/* Sent without waiting: the effect is there for the next command, whose reply is its
+ * own (the transaction's replies are read and dropped first), and a failed command in
+ * it costs nothing but a log line. */
+Test(redis_multi, sent_without_waiting_then_the_next_command_gets_its_own_reply,
+    .init = setup, .fini = teardown)
+{
+	static const char *const set[] = { "SET", "cx-test:multi:c", "7" };
+	static const char *const bad[] = { "INCR", "cx-test:multi:c", "extra" };
+	const char **const argv[] = { (const char **)set };
+	const char **const argv_bad[] = { (const char **)bad };
+	const int argc[] = { 3 }, argc_bad[] = { 3 };
+	struct cx_error err = { 0 };
+	struct cx_redis *r = client(fx.url);
+	redisReply *reply;
+
+	cr_assert_eq(cx_redis_multi_nowait(r, &err, 1, argc, argv), CX_OK, "%s", err.message);
+	cr_assert_eq(cx_redis_multi_nowait(r, &err, 1, argc_bad, argv_bad), CX_OK, "%s",
+	    err.message);
+	reply = cx_redis_cmd(r, &err, "GET cx-test:multi:c");
+	cr_assert_not_null(reply, "%s", err.message);
+	cr_assert_eq(reply->type, REDIS_REPLY_STRING);
+	cr_expect_str_eq(reply->str, "7");
+	freeReplyObject(reply);
+	reply = cx_redis_cmd(r, &err, "DEL cx-test:multi:c");
+	cr_assert_not_null(reply, "%s", err.message);
+	cr_expect_eq(reply->integer, 1);
+	freeReplyObject(reply);
+	cx_redis_free(r);
+}
