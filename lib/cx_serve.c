@@ -209,25 +209,36 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 			if (fds[k].revents == 0)
 				continue;
 			if (slot_of[k] >= 0) {
-				conn = &conns[slot_of[k]];
-			} else {
-				/* Another worker may have taken it: the socket is non-blocking. */
+				/* the slot may hold a connection accepted since the poll */
+				if (conns[slot_of[k]].fcgi.ipcFd == fds[k].fd &&
+				    serve_one(prog, &conns[slot_of[k]]) != 0)
+					nconns--;
+				continue;
+			}
+			/* Every connection waiting on the listener, not one per round: nginx opens
+			 * new ones while its kept ones are busy, and a connection left in the
+			 * backlog waited a round of the whole loop per connection ahead of it. The
+			 * socket is non-blocking, and another worker may take some first. */
+			for (;;) {
 				int fd = accept4(lfds[-1 - slot_of[k]], NULL, NULL, SOCK_CLOEXEC);
 				size_t i;
+
 				if (fd < 0)
-					continue;
+					break;
 				for (i = 0; i < MAX_CONNS && conns[i].fcgi.ipcFd >= 0; i++)
 					;
 				if (i == MAX_CONNS) {
 					close(fd);
-					continue;
+					break;
 				}
 				conn = &conns[i];
 				conn->fcgi.ipcFd = fd;
 				nconns++;
+				if (serve_one(prog, conn) != 0)
+					nconns--;
+				if (stopping)
+					break;
 			}
-			if (serve_one(prog, conn) != 0)
-				nconns--;
 		}
 	}
 out:
