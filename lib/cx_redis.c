@@ -514,12 +514,29 @@ send_formatted(redisContext *c, const char *cmd, size_t len, int nreplies)
 	return reply;
 }
 
-/* Send a formatted command, reconnecting and retrying once on a connection error.
- * Returns the reply as Redis sent it (error replies included) or NULL with
- * SERVICE_UNAVAILABLE set. */
-static redisReply *
-run_raw_n(struct cx_redis *r, const char *cmd, size_t len, int nreplies, struct cx_error *err)
+/* Write cmd (flushed to the socket) without reading any reply; 0 or -1. */
+static int
+send_only(redisContext *c, const char *cmd, size_t len)
 {
+	int done = 0;
+
+	if (redisAppendFormattedCommand(c, cmd, len) != REDIS_OK)
+		return -1;
+	while (!done)
+		if (redisBufferWrite(c, &done) != REDIS_OK)
+			return -1;
+	return 0;
+}
+
+/* Send a formatted command (cmd may hold several: nreplies), reconnecting and retrying
+ * once on a connection error. wait: return the last reply as Redis sent it (error
+ * replies included); else leave the replies to be read before the next command and
+ * return a non-NULL placeholder. NULL with SERVICE_UNAVAILABLE set when it failed. */
+static redisReply *
+transmit(struct cx_redis *r, const char *cmd, size_t len, int nreplies, int wait,
+    struct cx_error *err)
+{
+	static redisReply sent;
 	struct sigpipe_guard guard;
 	redisReply *reply = NULL;
 	char where[300];
@@ -533,7 +550,15 @@ run_raw_n(struct cx_redis *r, const char *cmd, size_t len, int nreplies, struct 
 	for (int attempt = 0; attempt < 2 && reply == NULL; attempt++) {
 		if (r->ctx == NULL && connect_now(r) != 0)
 			continue;
-		reply = drain_pending(r) == 0 ? send_formatted(r->ctx, cmd, len, nreplies) : NULL;
+		if (wait)
+			reply = drain_pending(r) == 0 ? send_formatted(r->ctx, cmd, len, nreplies) :
+			    NULL;
+		/* a long run of unread replies would only fill the socket: read them now */
+		else if ((r->pending <= 1000 || drain_pending(r) == 0) &&
+		    send_only(r->ctx, cmd, len) == 0) {
+			r->pending += nreplies;
+			reply = &sent;
+		}
 		if (reply == NULL) {
 			describe(r, where, sizeof(where));
 			cx_logf(CX_LOG_WARN, "redis: command on %s failed: %s", where,
@@ -554,7 +579,7 @@ run_raw_n(struct cx_redis *r, const char *cmd, size_t len, int nreplies, struct 
 static redisReply *
 run_raw(struct cx_redis *r, const char *cmd, size_t len, struct cx_error *err)
 {
-	return run_raw_n(r, cmd, len, 1, err);
+	return transmit(r, cmd, len, 1, 1, err);
 }
 
 /* run_raw, with an error reply turned into INTERNAL_ERROR. */
@@ -667,7 +692,7 @@ cx_redis_multi(struct cx_redis *r, struct cx_error *err, size_t ncmds, const int
 
 	if (format_multi(&all, ncmds, argc, argv, err) != 0)
 		return NULL;
-	reply = run_raw_n(r, all.data, all.len, (int)ncmds + 2, err);
+	reply = transmit(r, all.data, all.len, (int)ncmds + 2, 1, err);
 	cx_buf_free(&all);
 	if (reply != NULL && reply->type != REDIS_REPLY_ARRAY) {
 		cx_error_internal(err, "redis transaction failed: %s",
@@ -682,53 +707,15 @@ int
 cx_redis_multi_nowait(struct cx_redis *r, struct cx_error *err, size_t ncmds,
     const int *argc, const char **const *argv)
 {
-	struct sigpipe_guard guard;
 	struct cx_buf all = { 0 };
-	char where[300];
-	int guarded, sent = 0, done;
+	int rc = CX_OK;
 
 	if (format_multi(&all, ncmds, argc, argv, err) != 0)
-		return err != NULL ? err->code : CX_EINTERNAL;
-	if (r->ctx != NULL && r->pid != my_pid())
-		drop_connection(r);     /* inherited over fork(): never share the socket */
-	guarded = r->ctx == NULL || !r->sigpipe_ignored;
-	if (guarded)
-		sigpipe_block(&guard);
-	for (int attempt = 0; attempt < 2 && !sent; attempt++) {
-		if (r->ctx == NULL && connect_now(r) != 0)
-			continue;
-		/* a long run of unread replies would only fill the socket: read them now */
-		if (r->pending > 1000 && drain_pending(r) != 0)
-			done = 0;
-		else if (redisAppendFormattedCommand(r->ctx, all.data, all.len) != REDIS_OK)
-			done = 0;
-		else
-			do {
-				if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
-					done = 0;
-					break;
-				}
-			} while (!done);
-		if (done) {
-			r->pending += (int)ncmds + 2;
-			sent = 1;
-		} else {
-			describe(r, where, sizeof(where));
-			cx_logf(CX_LOG_WARN, "redis: command on %s failed: %s", where,
-			    r->ctx->err ? r->ctx->errstr : "not sent");
-			drop_connection(r);
-		}
-	}
-	if (guarded)
-		sigpipe_restore(&guard);
+		return CX_EINTERNAL;
+	if (transmit(r, all.data, all.len, (int)ncmds + 2, 0, err) == NULL)
+		rc = CX_EUNAVAIL;
 	cx_buf_free(&all);
-	if (!sent) {
-		cx_error_set(err, CX_EUNAVAIL, "Cache service unavailable");
-		if (err != NULL && err->code == CX_EUNAVAIL)
-			err->retry_after = REDIS_RETRY_AFTER;
-		return CX_EUNAVAIL;
-	}
-	return CX_OK;
+	return rc;
 }
 
 int
