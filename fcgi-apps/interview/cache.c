@@ -63,6 +63,7 @@ doc_cache_fini(struct doc_cache *c)
 	for (i = 0; c->slots != NULL && i < c->nslots; i++) {
 		json_object_put(c->slots[i].doc);
 		json_object_put(c->slots[i].qdocs);
+		json_object_put(c->slots[i].log);
 	}
 	free(c->slots);
 	free(c->buckets);
@@ -129,26 +130,30 @@ evict_oldest(struct doc_cache *c)
 	remove_slot(c, link, &e);
 	json_object_put(e.doc);
 	json_object_put(e.qdocs);
+	json_object_put(e.log);
 }
 
 void
-doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs, int assembled,
-    int64_t rev)
+doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs, json_object *log,
+    int assembled, int64_t rev)
 {
 	const char *id = cx_json_str(doc, "id");
 	struct cached_doc old, *s;
-	size_t weight = 1 + (qdocs != NULL ? (size_t)json_object_object_length(qdocs) : 0);
+	size_t weight = 1 + (qdocs != NULL ? (size_t)json_object_object_length(qdocs) : 0) +
+	    (log != NULL ? 1 : 0);
 	int32_t k;
 
 	if (c->nslots == 0 || id == NULL || strlen(id) >= sizeof(s->id) ||
 	    weight > c->max_weight) {
 		json_object_put(doc);
 		json_object_put(qdocs);
+		json_object_put(log);
 		return;
 	}
 	if (doc_cache_take(c, id, &old)) {   /* an older copy */
 		json_object_put(old.doc);
 		json_object_put(old.qdocs);
+		json_object_put(old.log);
 	}
 	while ((c->free_head == NIL || c->weight + weight > c->max_weight) &&
 	    c->lru_tail != NIL)
@@ -160,6 +165,7 @@ doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs, int ass
 	s->rev = rev;
 	s->doc = doc;
 	s->qdocs = qdocs;
+	s->log = log;
 	s->assembled = assembled;
 	s->weight = weight;
 	s->hnext = c->buckets[hash_id(id) & (c->nbuckets - 1)];

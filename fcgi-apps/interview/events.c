@@ -73,21 +73,6 @@ audit_termination(struct cx_request *req, struct session *s, const char *reason)
 	    cx_json_str(s->doc, "id"), CX_SEV_HIGH, details);
 }
 
-/* Append the entries to the log held in the document. */
-static void
-append_log(json_object *doc, json_object *entries)
-{
-	json_object *log = json_object_object_get(doc, "anti_cheat_log");
-	size_t i;
-
-	if (!json_object_is_type(log, json_type_array)) {
-		log = json_object_new_array();
-		json_object_object_add(doc, "anti_cheat_log", log);
-	}
-	for (i = 0; i < json_object_array_length(entries); i++)
-		json_object_array_add(log, json_object_get(json_object_array_get_idx(entries, i)));
-}
-
 /* POST /api/interview/sessions/{id}/events  {events: [{seq, event, timestamp, details,
  * sequence_hash}]}
  * 200 {accepted, duplicate, tampering, last_seq, violations, threshold, strikes, warnings,
@@ -97,7 +82,7 @@ interview_events(struct cx_request *req, struct cx_error *err)
 {
 	struct session s = { 0 };
 	struct cx_ac_outcome o;
-	json_object *events = NULL;
+	json_object *events = NULL, *logged = NULL;
 	char now[CX_TIME_LEN];
 	int rc, attempt;
 
@@ -118,14 +103,24 @@ interview_events(struct cx_request *req, struct cx_error *err)
 			goto out;
 		}
 		cx_time_format_ms(s.now_ms, now);
+		/* the stored entries a retry of this batch would match (not the whole log) */
+		json_object_put(logged);
+		logged = NULL;
+		if ((rc = session_log_for(&s, events, &logged, err)) != CX_OK)
+			goto out;
 		if ((rc = cx_ac_apply(&s.ia->ac, json_object_object_get(s.doc, "anti_cheat"),
-		    json_object_object_get(s.doc, "anti_cheat_log"), events, now, &o, err)) != CX_OK)
+		    logged, events, now, &o, err)) != CX_OK)
 			goto out;
 		if (o.duplicate)
 			break;
+		if (session_log_length(s.doc) + (int64_t)json_object_array_length(o.entries) >
+		    CX_AC_MAX_LOG) {
+			rc = cx_error_field(err, "events", "the session's event log is full");
+			goto out;
+		}
 		session_touch(&s);
 		json_object_object_add(s.doc, "anti_cheat", json_object_get(o.state));
-		append_log(s.doc, o.entries);
+		session_log_append(&s, o.entries);
 		if (o.terminate)
 			rc = session_finish(req, &s, "terminated", o.reason, err);
 		else
@@ -144,6 +139,7 @@ interview_events(struct cx_request *req, struct cx_error *err)
 	rc = cx_http_ok(req, 200, outcome_json(&s, &o), o.duplicate ? "Events already recorded" :
 	    o.terminate ? "The interview has been terminated" : "Events recorded");
 out:
+	json_object_put(logged);
 	cx_ac_outcome_free(&o);
 	session_free(&s);
 	return rc;

@@ -629,7 +629,7 @@ summary_json(struct session *s)
 		"status", "job_title", "experience_level", "provider", "result", "created_at",
 		"started_at", "completed_at", "completed_reason", "terminated_reason", NULL };
 	json_object *o = json_object_new_object(), *items, *ac;
-	json_object *st = json_object_object_get(s->doc, "anti_cheat"), *log;
+	json_object *st = json_object_object_get(s->doc, "anti_cheat");
 	struct session_time t;
 	int i, n = session_plan_length(s->doc);
 
@@ -653,9 +653,7 @@ summary_json(struct session *s)
 	    json_object_get(json_object_object_get(st, "violations")));
 	json_object_object_add(ac, "strikes", json_object_get(json_object_object_get(st,
 	    "strikes")));
-	log = json_object_object_get(s->doc, "anti_cheat_log");
-	json_object_object_add(ac, "events", json_object_new_int(
-	    json_object_is_type(log, json_type_array) ? (int)json_object_array_length(log) : 0));
+	json_object_object_add(ac, "events", json_object_new_int64(session_log_length(s->doc)));
 	json_object_object_add(o, "anti_cheat", ac);
 	return o;
 }

@@ -16,6 +16,10 @@
  * session, so the cost of a write does not grow with the interview. */
 #define SESSIONS "interview_sessions"
 #define QUESTIONS "interview_questions"
+/* The anti-cheat log: one document per entry {id, session_id, n, entry}, n its place in
+ * the log (0, 1, ...). The session counts them (anti_cheat_logged); entries at n beyond
+ * that count are leftovers of a save that did not complete, and are not part of it. */
+#define EVENTS "interview_events"
 
 /* A session document (and the question documents read with it) this worker read or
  * wrote, reused while the session's revision is current (cache.c). */
@@ -26,7 +30,8 @@ struct cached_doc {
 	json_object *qdocs;    /* owned: the question documents read with it (or NULL); every
 	                        * write of a question bumps the session's revision too */
 	int assembled;
-	size_t weight;         /* documents held: 1 + questions */
+	json_object *log;      /* owned: the anti-cheat log entries, when read (or NULL) */
+	size_t weight;         /* documents held: 1 + questions (+ 1 for the log) */
 	int32_t hnext;         /* hash chain (or free list) */
 	int32_t prev, next;    /* least recently used list */
 };
@@ -75,8 +80,10 @@ struct session {
 	struct cx_request *req;   /* set by session_load: the worker's caches and Redis */
 	int clean;             /* doc is what the store holds at its revision */
 	json_object *qdocs;    /* question documents read so far, by question id (owned) */
-	int assembled;         /* qdocs holds every question of the plan */
+	int assembled;         /* qdocs holds every question of the plan, log the log */
 	int trusted;           /* the worker's copy, not checked against the store */
+	json_object *log;      /* the anti-cheat log entries in order (owned), when assembled */
+	json_object *new_log;  /* EVENTS documents to store with the next save (owned) */
 };
 
 /* A question document written with the session (session_save_with). */
@@ -101,9 +108,10 @@ void doc_cache_fini(struct doc_cache *c);
 /* Take session id's entry out of the cache into *out (its documents are the caller's):
  * 1, or 0 when it is not there. */
 int doc_cache_take(struct doc_cache *c, const char *id, struct cached_doc *out);
-/* Keep doc (and qdocs) at revision rev, evicting the least recently used; both taken. */
-void doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs, int assembled,
-    int64_t rev);
+/* Keep doc (with qdocs and log) at revision rev, evicting the least recently used; all
+ * taken. */
+void doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs,
+    json_object *log, int assembled, int64_t rev);
 
 /* ---- session.c: loading, saving, rendering ---------------------------------- */
 int interview_worker_init(struct cx_app *app, struct cx_error *err);
@@ -129,6 +137,14 @@ json_object *session_new_question(struct session *s, json_object *question);
 void session_free(struct session *s);
 /* The handler is about to change s->doc: it must be saved before it is reused. */
 void session_touch(struct session *s);
+/* Append entries (an array of anti-cheat log entries, borrowed) to s's log: stored with
+ * the next save, in the same transaction. */
+void session_log_append(struct session *s, json_object *entries);
+/* Entries of s's log whose seq is one of the batch's (for the idempotent-retry check),
+ * as an array (caller's). */
+int session_log_for(struct session *s, json_object *events, json_object **out,
+    struct cx_error *err);
+int64_t session_log_length(json_object *doc);
 
 /* Store s->doc (the whole document) with rev + 1 and updated_at, only if nobody else
  * wrote the session since it was loaded: CONFLICT ("changed while you were working")

@@ -372,7 +372,10 @@ session_view(const struct session *s, int list_form)
 	json_object_object_add(o, "questions", out_q);
 	json_object_object_add(o, "answers", answers);
 	json_object_object_add(o, "anti_cheat", anti_cheat_view(s));
-	copy_field(o, doc, "anti_cheat_log");
+	if (s->log != NULL)
+		json_object_object_add(o, "anti_cheat_log", json_object_get(s->log));
+	else   /* not read: a session just created, which has none */
+		json_object_object_add(o, "anti_cheat_log", json_object_new_array());
 	return o;
 }
 
@@ -415,6 +418,7 @@ cache_take(struct cx_request *req, struct interview_app *ia, const char *id,
 		return NULL;
 	if (!verify) {
 		s->qdocs = c.qdocs;
+		s->log = c.log;
 		s->assembled = c.assembled;
 		s->trusted = 1;
 		return c.doc;
@@ -424,11 +428,13 @@ cache_take(struct cx_request *req, struct interview_app *ia, const char *id,
 	cx_filter_free(f);
 	if (rc == CX_OK && n == 1) {
 		s->qdocs = c.qdocs;
+		s->log = c.log;
 		s->assembled = c.assembled;
 		return c.doc;
 	}
 	json_object_put(c.doc);
 	json_object_put(c.qdocs);
+	json_object_put(c.log);
 	return NULL;
 }
 
@@ -490,6 +496,7 @@ split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
 
 static int
 load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct cx_error *err);
+static int split_log(struct cx_request *req, struct session *s, struct cx_error *err);
 
 int
 session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_error *err)
@@ -517,7 +524,9 @@ load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct 
 	for (attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
 		json_object_put(s->doc);
 		json_object_put(s->qdocs);
-		s->qdocs = NULL;
+		json_object_put(s->log);
+		json_object_put(s->new_log);
+		s->qdocs = s->log = s->new_log = NULL;
 		s->assembled = 0;
 		s->trusted = 0;
 		s->doc = attempt == 0 ? cache_take(req, req->app->data, id, s, !trust) : NULL;
@@ -550,6 +559,17 @@ load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct 
 				return rc;
 			}
 		}
+		if (json_object_is_type(json_object_object_get(s->doc, "anti_cheat_log"),
+		    json_type_array)) {
+			if ((rc = split_log(req, s, err)) == CX_ECONFLICT) {
+				cx_error_clear(err);
+				continue;
+			}
+			if (rc != CX_OK) {
+				session_free(s);
+				return rc;
+			}
+		}
 		session_time(s->doc, s->now_ms, &t);
 		if (!t.running || t.remaining_ms > 0)
 			return CX_OK;
@@ -574,6 +594,125 @@ keep_question(struct session *s, json_object *qdoc)
 	if (s->qdocs == NULL)
 		s->qdocs = json_object_new_object();
 	json_object_object_add(s->qdocs, qid != NULL ? qid : "", qdoc);
+}
+
+int64_t
+session_log_length(json_object *doc)
+{
+	return get_int(doc, "anti_cheat_logged", 0);
+}
+
+/* The stored log of s, in order: the entries counted by the session. */
+static int
+read_log(struct session *s, struct cx_error *err)
+{
+	struct cx_sort by_n = { "n", 1 };
+	struct cx_filter *f;
+	json_object *docs = NULL;
+	int64_t want = session_log_length(s->doc);
+	size_t i;
+	int rc;
+
+	s->log = json_object_new_array();
+	if (want == 0)
+		return CX_OK;
+	f = cx_filter_add(cx_filter_eq_str(cx_filter_new(), "session_id",
+	    cx_json_str(s->doc, "id")), "n", CX_LT, json_object_new_int64(want));
+	rc = cx_store_find(s->req->app->store, EVENTS, f, &by_n, 1, 0, 0, &docs, err);
+	cx_filter_free(f);
+	if (rc != CX_OK)
+		return rc;
+	for (i = 0; i < json_object_array_length(docs); i++)
+		json_object_array_add(s->log, json_object_get(json_object_object_get(
+		    json_object_array_get_idx(docs, i), "entry")));
+	json_object_put(docs);
+	if ((int64_t)json_object_array_length(s->log) != want)
+		return cx_error_internal(err, "session %s logs %lld anti-cheat entries, %zu stored",
+		    cx_json_str(s->doc, "id"), (long long)want, json_object_array_length(s->log));
+	return CX_OK;
+}
+
+void
+session_log_append(struct session *s, json_object *entries)
+{
+	int64_t n = session_log_length(s->doc);
+	size_t i;
+
+	if (s->new_log == NULL)
+		s->new_log = json_object_new_array();
+	for (i = 0; i < json_object_array_length(entries); i++) {
+		json_object *e = json_object_array_get_idx(entries, i), *d = json_object_new_object();
+		char id[CX_OID_LEN];
+
+		cx_oid_new(id);
+		json_object_object_add(d, "id", json_object_new_string(id));
+		json_object_object_add(d, "session_id", json_object_new_string(
+		    cx_json_str(s->doc, "id")));
+		json_object_object_add(d, "n", json_object_new_int64(n++));
+		json_object_object_add(d, "entry", json_object_get(e));
+		json_object_array_add(s->new_log, d);
+		if (s->log != NULL)
+			json_object_array_add(s->log, json_object_get(e));
+	}
+	json_object_object_add(s->doc, "anti_cheat_logged", json_object_new_int64(n));
+}
+
+int
+session_log_for(struct session *s, json_object *events, json_object **out,
+    struct cx_error *err)
+{
+	json_object *seqs = json_object_new_array(), *docs = NULL;
+	struct cx_filter *f;
+	size_t i;
+	int rc;
+
+	*out = json_object_new_array();
+	/* a batch cx_ac_apply will refuse needs nothing */
+	if (!json_object_is_type(events, json_type_array) ||
+	    json_object_array_length(events) > CX_AC_MAX_BATCH) {
+		json_object_put(seqs);
+		return CX_OK;
+	}
+	for (i = 0; i < json_object_array_length(events); i++) {
+		json_object *seq = json_object_object_get(json_object_array_get_idx(events, i),
+		    "seq");
+
+		if (json_object_is_type(seq, json_type_int))
+			json_object_array_add(seqs, json_object_get(seq));
+	}
+	if (json_object_array_length(seqs) == 0 || session_log_length(s->doc) == 0) {
+		json_object_put(seqs);
+		return CX_OK;
+	}
+	f = cx_filter_in(cx_filter_add(cx_filter_eq_str(cx_filter_new(), "session_id",
+	    cx_json_str(s->doc, "id")), "n", CX_LT,
+	    json_object_new_int64(session_log_length(s->doc))), "entry.seq", seqs);
+	rc = cx_store_find(s->req->app->store, EVENTS, f, NULL, 0, 0, 0, &docs, err);
+	cx_filter_free(f);
+	for (i = 0; rc == CX_OK && i < json_object_array_length(docs); i++)
+		json_object_array_add(*out, json_object_get(json_object_object_get(
+		    json_object_array_get_idx(docs, i), "entry")));
+	json_object_put(docs);
+	return rc;
+}
+
+/* Sessions written before the log had documents of its own held it as anti_cheat_log:
+ * move it out, once, in one transaction with the session. */
+static int
+split_log(struct cx_request *req, struct session *s, struct cx_error *err)
+{
+	json_object *log = json_object_get(json_object_object_get(s->doc, "anti_cheat_log"));
+	int rc;
+
+	session_touch(s);
+	json_object_object_del(s->doc, "anti_cheat_log");
+	json_object_object_add(s->doc, "anti_cheat_logged", json_object_new_int(0));
+	json_object_put(s->log);
+	s->log = json_object_new_array();
+	session_log_append(s, log);
+	json_object_put(log);
+	rc = session_save(req, s, err);
+	return rc;
 }
 
 int
@@ -612,6 +751,8 @@ session_assemble(struct session *s, struct cx_error *err)
 	if (missing > 0)
 		return cx_error_internal(err, "%d question(s) of session %s are not stored",
 		    missing, cx_json_str(s->doc, "id"));
+	if (s->log == NULL && (rc = read_log(s, err)) != CX_OK)
+		return rc;
 	s->assembled = 1;
 	return CX_OK;
 }
@@ -666,11 +807,15 @@ session_free(struct session *s)
 		state_flush(s->req);
 	if (s->doc != NULL && s->clean && s->req != NULL)
 		doc_cache_put(&((struct interview_app *)s->req->app->data)->docs, s->doc,
-		    s->qdocs, s->assembled, session_rev(s->doc));
+		    s->qdocs, s->log, s->assembled, session_rev(s->doc));
 	else {
 		json_object_put(s->doc);
 		json_object_put(s->qdocs);
+		json_object_put(s->log);
 	}
+	json_object_put(s->new_log);
+	s->new_log = NULL;
+	s->log = NULL;
 	s->qdocs = NULL;
 	s->assembled = 0;
 	s->doc = NULL;
@@ -705,10 +850,36 @@ write_question(struct cx_store *store, const struct qwrite *w, struct cx_error *
 	return rc == CX_ENOTFOUND ? conflict(err) : rc;
 }
 
+/* The log entries s->new_log, after dropping the leftovers of a save that did not
+ * complete (entries at n beyond the session's count: only a store without transactions
+ * leaves any, and a session's writes all come from one worker). */
+static int
+write_log(struct cx_store *store, struct session *s, struct cx_error *err)
+{
+	json_object *first = json_object_array_get_idx(s->new_log, 0);
+	struct cx_filter *f;
+	size_t i;
+	int rc;
+
+	f = cx_filter_add(cx_filter_eq_str(cx_filter_new(), "session_id",
+	    cx_json_str(s->doc, "id")), "n", CX_GTE,
+	    json_object_get(json_object_object_get(first, "n")));
+	while ((rc = cx_store_delete_one(store, EVENTS, f, err)) == CX_OK)
+		;
+	cx_filter_free(f);
+	if (rc != CX_ENOTFOUND)
+		return rc;
+	cx_error_clear(err);
+	for (i = 0, rc = CX_OK; i < json_object_array_length(s->new_log) && rc == CX_OK; i++)
+		rc = cx_store_insert(store, EVENTS, json_object_array_get_idx(s->new_log, i), err);
+	return rc;
+}
+
 int
 session_save_with(struct cx_request *req, struct session *s, const struct qwrite *w,
     size_t nw, struct cx_error *err)
 {
+	size_t nlog;
 	struct cx_store *store = req->app->store;
 	int64_t rev = session_rev(s->doc);
 	struct cx_filter *f;
@@ -720,9 +891,11 @@ session_save_with(struct cx_request *req, struct session *s, const struct qwrite
 	cx_time_format_ms(s->now_ms, now);
 	json_object_object_add(s->doc, "rev", json_object_new_int64(rev + 1));
 	json_object_object_add(s->doc, "updated_at", json_object_new_string(now));
-	if (nw > 0 && (rc = cx_store_begin(store, err)) != CX_OK)
+	nlog = s->new_log != NULL ? json_object_array_length(s->new_log) : 0;
+	if (nw + nlog > 0 && (rc = cx_store_begin(store, err)) != CX_OK)
 		return rc;
-	for (i = 0, rc = CX_OK; i < nw && rc == CX_OK; i++)
+	rc = nlog > 0 ? write_log(store, s, err) : CX_OK;
+	for (i = 0; i < nw && rc == CX_OK; i++)
 		rc = write_question(store, &w[i], err);
 	if (rc == CX_OK) {
 		f = cx_filter_eq_int(cx_filter_new(), "rev", rev);
@@ -731,7 +904,7 @@ session_save_with(struct cx_request *req, struct session *s, const struct qwrite
 		if (rc == CX_ENOTFOUND)
 			rc = conflict(err);
 	}
-	if (nw > 0) {
+	if (nw + nlog > 0) {
 		if (rc == CX_OK)
 			rc = cx_store_commit(store, err);
 		else
@@ -739,6 +912,8 @@ session_save_with(struct cx_request *req, struct session *s, const struct qwrite
 	}
 	if (rc != CX_OK)
 		return rc;
+	json_object_put(s->new_log);
+	s->new_log = NULL;
 	s->clean = 1;
 	state_refresh(req, s->doc, s->now_ms);
 	return CX_OK;

@@ -235,7 +235,7 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	json_object_object_add(doc, "answered", json_object_new_int(0));
 	json_object_object_add(doc, "result", NULL);
 	json_object_object_add(doc, "anti_cheat", NULL);
-	json_object_object_add(doc, "anti_cheat_log", json_object_new_array());
+	json_object_object_add(doc, "anti_cheat_logged", json_object_new_int(0));   /* EVENTS */
 	json_object_object_add(doc, "precheck_result", NULL);
 	json_object_object_add(doc, "created_at", json_object_new_string(now));
 	json_object_object_add(doc, "updated_at", json_object_new_string(now));

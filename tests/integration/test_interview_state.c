@@ -582,3 +582,66 @@ Test(storage, a_session_changed_behind_the_workers_back_is_decided_on_the_store)
 	free(nonce);
 	it_user_free(&u);
 }
+
+/* The anti-cheat log is stored one document per entry, not in the session, so a long log
+ * does not make every save of the session longer. A session of the release that kept it
+ * inside is moved on first use; a retried batch is still recognised against the entries
+ * moved out, and the chain goes on from them. */
+Test(storage, the_anti_cheat_log_lives_beside_the_session)
+{
+	struct it_user u;
+	struct iv_chain c;
+	char id[32], *nonce, *v;
+	json_object *d, *s, *batch = json_object_new_array();
+	struct http_response *r;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, NULL, id);
+	nonce = iv_start(&u, id);
+	iv_chain_init(&c, nonce);
+	for (int i = 0; i < 3; i++)
+		json_object_array_add(batch, iv_chain_next(&c, "right_click", NULL));
+	r = iv_events(u.access, id, json_object_get(batch));
+	it_assert_success(r, 200);
+	http_response_free(r);
+	v = iv_db_get(id, "$.anti_cheat_log");
+	cr_expect_null(v, "the session holds its log: %s", iv_nz(v));
+	free(v);
+	v = iv_db_get(id, "$.anti_cheat_logged");
+	cr_expect_str_eq(iv_nz(v), "3");
+	free(v);
+	cr_expect_eq(iv_db_exec("UPDATE interview_events SET doc = doc WHERE "
+	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 3);
+
+	/* as the release before stored it: the entries inside the session */
+	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set(json_remove(doc, "
+	    "'$.anti_cheat_logged'), '$.anti_cheat_log', (SELECT json_group_array(json(e)) FROM "
+	    "(SELECT json_extract(doc, '$.entry') AS e FROM interview_events WHERE "
+	    "json_extract(doc, '$.session_id') = ?1 ORDER BY json_extract(doc, '$.n'))), '$.rev', "
+	    "json_extract(doc, '$.rev') + 1) WHERE id = ?1", id, NULL, NULL), 1);
+	cr_assert_eq(iv_db_exec("DELETE FROM interview_events WHERE "
+	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 3);
+
+	s = iv_get(u.access, id);
+	cr_expect_eq(json_object_array_length(iv_arr(s, "anti_cheat_log")), 3);
+	json_object_put(s);
+	v = iv_db_get(id, "$.anti_cheat_log");
+	cr_expect_null(v, "the old layout was not moved: %s", iv_nz(v));
+	free(v);
+
+	/* the batch again: a retry, recognised against the moved entries */
+	r = iv_events(u.access, id, batch);
+	it_assert_success(r, 200);
+	cr_expect(iv_bool(http_json_path(r, "data"), "duplicate"), "%s", r->body);
+	http_response_free(r);
+	/* and the chain goes on */
+	d = iv_events_ok(&u, id, &c, "right_click", 1);
+	cr_expect_eq(iv_int(d, "accepted"), 1);
+	cr_expect_eq(iv_int(d, "last_seq"), 4);
+	json_object_put(d);
+	s = iv_get(u.access, id);
+	cr_expect_eq(json_object_array_length(iv_arr(s, "anti_cheat_log")), 4);
+	json_object_put(s);
+	free(nonce);
+	it_user_free(&u);
+}

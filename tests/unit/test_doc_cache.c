@@ -57,7 +57,7 @@ Test(doc_cache, finds_what_it_keeps_until_taken)
 
 	cr_assert_eq(doc_cache_init(&c, 100, &err), CX_OK);
 	for (int n = 1; n <= 100; n++)
-		doc_cache_put(&c, session(n), NULL, 0, n);
+		doc_cache_put(&c, session(n), NULL, NULL, 0, n);
 	for (int n = 100; n >= 1; n--)
 		cr_expect(take(&c, n), "session %d is not found", n);
 	cr_expect_not(take(&c, 50), "a taken session is still there");
@@ -71,12 +71,12 @@ Test(doc_cache, evicts_the_least_recently_used)
 	struct cx_error err = { 0 };
 
 	cr_assert_eq(doc_cache_init(&c, 3, &err), CX_OK);
-	doc_cache_put(&c, session(1), NULL, 0, 1);
-	doc_cache_put(&c, session(2), NULL, 0, 2);
-	doc_cache_put(&c, session(3), NULL, 0, 3);
+	doc_cache_put(&c, session(1), NULL, NULL, 0, 1);
+	doc_cache_put(&c, session(2), NULL, NULL, 0, 2);
+	doc_cache_put(&c, session(3), NULL, NULL, 0, 3);
 	cr_assert(take(&c, 1));   /* used again: now the most recent */
-	doc_cache_put(&c, session(1), NULL, 0, 1);
-	doc_cache_put(&c, session(4), NULL, 0, 4);
+	doc_cache_put(&c, session(1), NULL, NULL, 0, 1);
+	doc_cache_put(&c, session(4), NULL, NULL, 0, 4);
 	cr_expect_not(take(&c, 2), "session 2 was the least recently used");
 	cr_expect(take(&c, 1));
 	cr_expect(take(&c, 3));
@@ -93,9 +93,9 @@ Test(doc_cache, a_newer_copy_replaces_the_old_one)
 	char id[25];
 
 	cr_assert_eq(doc_cache_init(&c, 4, &err), CX_OK);
-	doc_cache_put(&c, session(7), questions(2), 0, 7);
+	doc_cache_put(&c, session(7), questions(2), NULL, 0, 7);
 	json_object_object_add(doc, "rev", json_object_new_int(8));
-	doc_cache_put(&c, doc, questions(3), 1, 8);
+	doc_cache_put(&c, doc, questions(3), NULL, 1, 8);
 	cr_expect_eq(c.weight, 4);
 	snprintf(id, sizeof(id), "%024d", 7);
 	cr_assert(doc_cache_take(&c, id, &e));
@@ -117,16 +117,16 @@ Test(doc_cache, keeps_within_its_document_budget)
 	int kept = 0;
 
 	cr_assert_eq(doc_cache_init(&c, 4, &err), CX_OK);   /* 32 documents */
-	doc_cache_put(&c, session(1), NULL, 0, 1);
-	doc_cache_put(&c, session(2), NULL, 0, 2);
-	doc_cache_put(&c, session(3), questions(20), 1, 3);
-	doc_cache_put(&c, session(4), questions(10), 1, 4);
+	doc_cache_put(&c, session(1), NULL, NULL, 0, 1);
+	doc_cache_put(&c, session(2), NULL, NULL, 0, 2);
+	doc_cache_put(&c, session(3), questions(20), NULL, 1, 3);
+	doc_cache_put(&c, session(4), questions(10), NULL, 1, 4);
 	cr_expect_leq(c.weight, c.max_weight);
 	cr_expect(take(&c, 4), "the newest session was evicted");
 	kept = take(&c, 1) + take(&c, 2) + take(&c, 3);
 	cr_expect_eq(kept, 1, "%d older sessions kept beside 11 + 21 documents of 32", kept);
 	/* one that can never fit is not kept (and not leaked) */
-	doc_cache_put(&c, session(5), questions(40), 1, 5);
+	doc_cache_put(&c, session(5), questions(40), NULL, 1, 5);
 	cr_expect_not(take(&c, 5));
 	doc_cache_fini(&c);
 }
@@ -137,7 +137,7 @@ Test(doc_cache, size_zero_keeps_nothing)
 	struct cx_error err = { 0 };
 
 	cr_assert_eq(doc_cache_init(&c, 0, &err), CX_OK);
-	doc_cache_put(&c, session(1), questions(1), 0, 1);
+	doc_cache_put(&c, session(1), questions(1), NULL, 0, 1);
 	cr_expect_not(take(&c, 1));
 	doc_cache_fini(&c);
 }
