@@ -79,9 +79,10 @@ struct cx_ac_outcome {
 };
 
 /* Apply a batch. events: the request body's "events" (borrowed); state: the session's
- * anti_cheat object (borrowed, not modified); log: the session's anti_cheat_log array
- * (borrowed, NULL = empty; used for duplicate detection — entries carry seq and
- * sequence_hash); now: RFC 3339 server time. Shape validation of the whole batch happens
+ * anti_cheat object (borrowed, not modified); log: logged entries (borrowed, NULL =
+ * none), for duplicate detection (entries carry seq and sequence_hash): the whole log, or
+ * at least its entries with the batch's seqs (cx-interview passes only those, and then
+ * checks the CX_AC_MAX_LOG limit below against its own count); now: RFC 3339 server time. Shape validation of the whole batch happens
  * first: VALIDATION_ERROR with field "events" / "events[3].details" etc. (0-based index),
  * and nothing else is computed. Then the idempotent-retry check, then the chain walk; a
  * result that would grow the log beyond CX_AC_MAX_LOG entries is VALIDATION_ERROR field
