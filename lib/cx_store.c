@@ -422,6 +422,20 @@ path_parent(json_object *doc, const char *path, int create, char *keybuf, size_t
 	return cur;
 }
 
+json_object *
+cx_store_path_get(json_object *doc, const char *path)
+{
+	char keybuf[CX_STORE_FIELD_MAX];
+	const char *leaf;
+	json_object *parent, *v = NULL;
+	int bad;
+
+	parent = path_parent(doc, path, 0, keybuf, sizeof(keybuf), &leaf, &bad);
+	if (parent != NULL && json_object_is_type(parent, json_type_object))
+		json_object_object_get_ex(parent, leaf, &v);
+	return v;
+}
+
 static int
 copy_value(json_object *value, json_object **out)
 {

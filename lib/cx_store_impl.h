@@ -114,6 +114,10 @@ int cx_store_field_valid(const char *field);
 /* 1 if name is [A-Za-z0-9_], 1..63 bytes, not starting with "sqlite_". */
 int cx_store_coll_valid(const char *name);
 
+/* The value at the dotted path in doc (borrowed), or NULL when it is missing, null, or
+ * below a non-object. */
+json_object *cx_store_path_get(json_object *doc, const char *path);
+
 /* Apply update to doc in place, as MongoDB would ($set creates intermediate objects,
  * $push creates the array, $inc creates the number). INTERNAL when a path crosses a
  * non-object, $push meets a non-array, $inc a non-number or overflows. */

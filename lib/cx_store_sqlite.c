@@ -876,29 +876,9 @@ ensure_table(struct sqlite_store *s, const char *coll, const struct table_info *
 static void
 add_value(struct cx_buf *b, json_object *doc, const char *field)
 {
-	char part[CX_STORE_FIELD_MAX];
-	const char *p = field, *dot;
-	json_object *v = doc;
-	size_t len;
+	json_object *v = cx_store_path_get(doc, field);
 
-	while (v != NULL) {
-		dot = strchr(p, '.');
-		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (len >= sizeof(part) || !json_object_is_type(v, json_type_object)) {
-			v = NULL;
-			break;
-		}
-		memcpy(part, p, len);
-		part[len] = '\0';
-		if (!json_object_object_get_ex(v, part, &v) || dot == NULL)
-			break;
-		p = dot + 1;
-	}
-	if (v == NULL) {
-		cx_buf_str(b, "null");
-		return;
-	}
-	cx_buf_str(b, json_object_to_json_string_ext(v, JSON_FLAGS));
+	cx_buf_str(b, v != NULL ? json_object_to_json_string_ext(v, JSON_FLAGS) : "null");
 }
 
 /* keys for doc in table t ({"field":value,...}, t's field order), malloc'd; NULL when t
