@@ -496,7 +496,7 @@ split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
 
 static int
 load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct cx_error *err);
-static int split_log(struct cx_request *req, struct session *s, struct cx_error *err);
+static int upgrade_layout(struct cx_request *req, struct session *s, struct cx_error *err);
 
 int
 session_load(struct cx_request *req, int staff_ok, struct session *s, struct cx_error *err)
@@ -547,28 +547,13 @@ load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct 
 				    "Only the candidate can take part in their interview");
 			return cx_error_set(err, CX_ENOTFOUND, "Interview session not found");
 		}
-		if (json_object_object_get(s->doc, "plan") == NULL &&
-		    json_object_is_type(json_object_object_get(s->doc, "questions"),
-		    json_type_array)) {
-			if ((rc = split_legacy(req, s, err)) == CX_ECONFLICT) {
-				cx_error_clear(err);
-				continue;
-			}
-			if (rc != CX_OK) {
-				session_free(s);
-				return rc;
-			}
+		if ((rc = upgrade_layout(req, s, err)) == CX_ECONFLICT) {
+			cx_error_clear(err);
+			continue;
 		}
-		if (json_object_is_type(json_object_object_get(s->doc, "anti_cheat_log"),
-		    json_type_array)) {
-			if ((rc = split_log(req, s, err)) == CX_ECONFLICT) {
-				cx_error_clear(err);
-				continue;
-			}
-			if (rc != CX_OK) {
-				session_free(s);
-				return rc;
-			}
+		if (rc != CX_OK) {
+			session_free(s);
+			return rc;
 		}
 		session_time(s->doc, s->now_ms, &t);
 		if (!t.running || t.remaining_ms > 0)
@@ -702,7 +687,6 @@ static int
 split_log(struct cx_request *req, struct session *s, struct cx_error *err)
 {
 	json_object *log = json_object_get(json_object_object_get(s->doc, "anti_cheat_log"));
-	int rc;
 
 	session_touch(s);
 	json_object_object_del(s->doc, "anti_cheat_log");
@@ -711,7 +695,22 @@ split_log(struct cx_request *req, struct session *s, struct cx_error *err)
 	s->log = json_object_new_array();
 	session_log_append(s, log);
 	json_object_put(log);
-	rc = session_save(req, s, err);
+	return session_save(req, s, err);
+}
+
+/* A session stored by an earlier release is brought to the current layout on first use:
+ * questions and answers out of the session (split_legacy), then the anti-cheat log. */
+static int
+upgrade_layout(struct cx_request *req, struct session *s, struct cx_error *err)
+{
+	int rc = CX_OK;
+
+	if (json_object_object_get(s->doc, "plan") == NULL &&
+	    json_object_is_type(json_object_object_get(s->doc, "questions"), json_type_array))
+		rc = split_legacy(req, s, err);
+	if (rc == CX_OK &&
+	    json_object_is_type(json_object_object_get(s->doc, "anti_cheat_log"), json_type_array))
+		rc = split_log(req, s, err);
 	return rc;
 }
 

@@ -76,6 +76,7 @@ state_flush(struct cx_request *req)
 	char key[96], cache[96], channel[96], remaining[24], deadline[24], ttl[24];
 	char now[CX_TIME_LEN];
 	const char *id, *current = "", *hset[12], *expire[3], *del[2], ***argv = NULL;
+	const char **pubs = NULL;   /* the PUBLISH commands, 3 strings each */
 	size_t nmsg = ia->outbox != NULL ? json_object_array_length(ia->outbox) : 0, i, n = 0;
 	int *argc = NULL;
 
@@ -85,7 +86,8 @@ state_flush(struct cx_request *req)
 		goto out;
 	id = doc != NULL ? cx_json_str(doc, "id") : ia->outbox_session;
 	if (id == NULL || (argv = calloc(3 + nmsg, sizeof(*argv))) == NULL ||
-	    (argc = calloc(3 + nmsg, sizeof(*argc))) == NULL)
+	    (argc = calloc(3 + nmsg, sizeof(*argc))) == NULL ||
+	    (pubs = calloc(3 * nmsg + 1, sizeof(*pubs))) == NULL)
 		goto out;
 	snprintf(key, sizeof(key), "interview:%s:state", id);
 	snprintf(cache, sizeof(cache), "cache:interview:%s:results", id);
@@ -130,10 +132,8 @@ state_flush(struct cx_request *req)
 		argc[n++] = 2;
 	}
 	for (i = 0; i < nmsg; i++) {
-		const char **pub = malloc(3 * sizeof(*pub));
+		const char **pub = pubs + 3 * i;
 
-		if (pub == NULL)
-			goto out;
 		pub[0] = "PUBLISH";
 		pub[1] = channel;
 		pub[2] = json_object_get_string(json_object_array_get_idx(ia->outbox, i));
@@ -148,8 +148,7 @@ state_flush(struct cx_request *req)
 		redis_failed(ia);
 	}
 out:
-	for (i = doc != NULL ? 3 : 0; argv != NULL && i < n; i++)
-		free(argv[i]);
+	free(pubs);
 	free(argv);
 	free(argc);
 	json_object_put(ia->refresh_doc);
