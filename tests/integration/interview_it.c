@@ -103,6 +103,14 @@ iv_expect_status(const char *bearer, const char *id, const char *status)
 }
 
 char *
+iv_begin(struct it_user *u, char id[32])
+{
+	it_register(u, NULL);
+	iv_create_ok(u, NULL, id);
+	return iv_start(u, id);
+}
+
+char *
 iv_start(const struct it_user *u, const char *id)
 {
 	struct http_response *r = iv_call("POST", u->access, id, "precheck",

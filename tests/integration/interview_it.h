@@ -35,6 +35,8 @@ void iv_expect_status(const char *bearer, const char *id, const char *status);
 /* Passing precheck (all devices on): asserts 200, passed, status active. Returns the
  * anti-cheat nonce (malloc'd, 64 hex). */
 char *iv_start(const struct it_user *u, const char *id);
+/* A new candidate u with a new default session id, started (iv_start): the nonce. */
+char *iv_begin(struct it_user *u, char id[32]);
 /* A failing precheck (camera off): asserts 200, passed false, status precheck. */
 void iv_fail_precheck(const struct it_user *u, const char *id);
 

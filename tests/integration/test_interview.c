@@ -812,9 +812,7 @@ Test(idempotency, answers_are_stored_once)
 	struct http_response *r;
 	json_object *s;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 
 	/* a question that was not asked yet, and one that does not exist */
 	r = iv_answer(u.access, id, "q2", GOOD, "text");
@@ -861,9 +859,7 @@ Test(idempotency, next_question_returns_the_current_one_until_answered)
 	char id[32], *nonce, q[16], again[16];
 	json_object *d;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	iv_current(&u, id, q);
 	iv_current(&u, id, again);
 	cr_expect_str_eq(again, q);
@@ -1018,9 +1014,7 @@ Test(validation, answer_bodies)
 		{ "{\"question_id\":\"q1\",\"content\":\"bad \xff\xfe bytes\"}", "content" },
 	};
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		r = iv_call("POST", u.access, id, "answer", cases[i].body);
 		iv_assert_validation_prefix(r, cases[i].field);

@@ -138,9 +138,7 @@ Test(timeout, pause_and_resume_are_refused_out_of_turn)
 	char id[32], *nonce;
 	struct http_response *r;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	r = iv_call("POST", u.access, id, "resume", NULL);
 	it_assert_error(r, 409, "INVALID_STATE");
 	http_response_free(r);
@@ -182,9 +180,7 @@ Test(redis, the_state_hash_follows_the_session)
 	long long ttl, remaining, deadline;
 	int64_t when;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	rc = it_redis();
 	key = it_fmt("interview:%s:state", id);
 
@@ -265,9 +261,7 @@ Test(redis, the_summary_is_cached_for_a_day)
 	double score;
 	long long ttl;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	rc = it_redis();
 	key = it_fmt("cache:interview:%s:results", id);
 
@@ -392,9 +386,7 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	struct http_response *r;
 	json_object *s, *d;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	d = iv_answer_current(&u, id, GOOD);
 	json_object_put(d);
 	iv_current(&u, id, q);
@@ -468,9 +460,7 @@ Test(storage, a_stored_answer_whose_session_did_not_move_on_is_completed)
 	struct http_response *r;
 	json_object *d, *s;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	iv_current(&u, id, q);
 	cr_assert_str_eq(q, "q1");
 	store_half_answer(id, "q1", "{\"question_id\":\"q1\",\"content\":\"" GOOD "\","
@@ -517,9 +507,7 @@ Test(storage, a_half_stored_answer_gets_its_follow_up)
 	struct http_response *r;
 	json_object *d, *s;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	store_half_answer(id, "q1", "{\"question_id\":\"q1\",\"content\":\"" GOOD "\","
 	    "\"type\":\"text\",\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":"
 	    "{\"score\":40,\"provider\":\"local\",\"follow_up\":{\"content\":\"Which "
@@ -561,9 +549,7 @@ Test(storage, a_session_changed_behind_the_workers_back_is_decided_on_the_store)
 	struct http_response *r;
 	json_object *d, *s;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	d = iv_answer_current(&u, id, GOOD);
 	json_object_put(d);
 	iv_current(&u, id, q);   /* the worker holds the session as it is now */
@@ -595,9 +581,7 @@ Test(storage, the_anti_cheat_log_lives_beside_the_session)
 	json_object *d, *s, *batch = json_object_new_array();
 	struct http_response *r;
 
-	it_register(&u, NULL);
-	iv_create_ok(&u, NULL, id);
-	nonce = iv_start(&u, id);
+	nonce = iv_begin(&u, id);
 	iv_chain_init(&c, nonce);
 	for (int i = 0; i < 3; i++)
 		json_object_array_add(batch, iv_chain_next(&c, "right_click", NULL));
