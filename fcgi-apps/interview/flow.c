@@ -329,15 +329,19 @@ advance(struct session *s, int index, const char *fu_id)
 	return next != NULL ? cx_json_str(next, "id") : NULL;
 }
 
+/* The response to an answer; fresh: this request recorded it (so it asked the next
+ * question, which has no answer yet). */
 static int
-answer_data(struct session *s, json_object *answer, json_object **out, struct cx_error *err)
+answer_data(struct session *s, json_object *answer, int fresh, json_object **out,
+    struct cx_error *err)
 {
 	json_object *data, *qdoc = NULL, *fu = NULL;
 	struct session_time t;
 	const char *next = cx_json_str(answer, "next_question_id");
 	int index = next != NULL ? session_plan_index(s->doc, next) : -1, rc;
 
-	if (index >= 0 && (rc = session_question(s, next, &qdoc, err)) != CX_OK)
+	if (index >= 0 && (rc = (fresh ? session_question_asked : session_question)(s, next,
+	    &qdoc, err)) != CX_OK)
 		return rc;
 	data = json_object_new_object();
 	json_object_object_add(data, "session_id",
@@ -518,7 +522,7 @@ decided:
 	if (rc != CX_OK)
 		goto out;
 	/* qdoc is the answered question, as stored now */
-	if ((rc = answer_data(&s, qdoc_answer(qdoc), &data, err)) != CX_OK)
+	if ((rc = answer_data(&s, qdoc_answer(qdoc), stored == NULL, &data, err)) != CX_OK)
 		goto out;
 	if (stored == NULL) {
 		state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));

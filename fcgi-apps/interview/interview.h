@@ -9,13 +9,16 @@
 #include "cx_error.h"
 #include "cx_http.h"
 
-/* A session is one small document in SESSIONS (status, clock, plan, anti-cheat state)
- * and one document per question in QUESTIONS ({id, session_id, question_id, question,
- * answer}). The plan in the session ([{id, asked_at, follow_up}] in asking
- * order) says which questions count; an answer writes its question's document and the
- * session, so the cost of a write does not grow with the interview. */
+/* A session is one small document in SESSIONS (status, clock, plan, anti-cheat state),
+ * one document per question in QUESTIONS ({id, session_id, question_id, question,
+ * answer: null}) and one per answer in ANSWERS ({id, session_id, question_id, answer}).
+ * The plan in the session ([{id, asked_at, follow_up}] in asking order) says which
+ * questions count; an answer adds its document and writes the session, so the cost of a
+ * write does not grow with the interview. In memory an answer sits in its question's
+ * document ("answer"), where the release before ANSWERS stored it (still read). */
 #define SESSIONS "interview_sessions"
 #define QUESTIONS "interview_questions"
+#define ANSWERS "interview_answers"
 /* The anti-cheat log: one document per entry {id, session_id, n, entry}, n its place in
  * the log (0, 1, ...). The session counts them (anti_cheat_logged); entries at n beyond
  * that count are leftovers of a save that did not complete, and are not part of it. */
@@ -128,8 +131,13 @@ int session_load(struct cx_request *req, int staff_ok, struct session *s, struct
 int session_load_to_write(struct cx_request *req, struct session *s, struct cx_error *err);
 /* Read every question of the plan into s->qdocs (needed by session_view(s, 0)). */
 int session_assemble(struct session *s, struct cx_error *err);
-/* The document of question qid (borrowed from s->qdocs; read if need be). NOT_FOUND. */
+/* The document of question qid (borrowed from s->qdocs; read if need be), with its
+ * answer if it was asked and answered. NOT_FOUND. */
 int session_question(struct session *s, const char *qid, json_object **qdoc,
+    struct cx_error *err);
+/* The same for a question that this request made current and that has no answer yet
+ * (no answer is looked for). */
+int session_question_asked(struct session *s, const char *qid, json_object **qdoc,
     struct cx_error *err);
 /* A new question document for s (its id generated); the question is taken. It is kept in
  * s->qdocs (borrowed return) and written by session_save_with(QW_INSERT). */

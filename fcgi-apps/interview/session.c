@@ -714,6 +714,44 @@ upgrade_layout(struct cx_request *req, struct session *s, struct cx_error *err)
 	return rc;
 }
 
+/* qdoc's answer, from the answer document adoc (the answer is kept beside the question
+ * in memory). A question document of the release before answers had documents of their
+ * own holds its answer itself: that one stands. */
+static void
+attach_answer(json_object *qdoc, json_object *adoc)
+{
+	json_object *a = json_object_object_get(adoc, "answer");
+
+	if (qdoc_answer(qdoc) == NULL && json_object_is_type(a, json_type_object))
+		json_object_object_add(qdoc, "answer", json_object_get(a));
+}
+
+/* The answers of s, onto the questions read so far. */
+static int
+read_answers(struct session *s, struct cx_error *err)
+{
+	struct cx_filter *f;
+	json_object *docs = NULL, *qdoc;
+	size_t i;
+	int rc;
+
+	f = cx_filter_eq_str(cx_filter_new(), "session_id", cx_json_str(s->doc, "id"));
+	rc = cx_store_find(s->req->app->store, ANSWERS, f, NULL, 0, 0, 0, &docs, err);
+	cx_filter_free(f);
+	if (rc != CX_OK)
+		return rc;
+	for (i = 0; i < json_object_array_length(docs); i++) {
+		json_object *d = json_object_array_get_idx(docs, i);
+		const char *qid = cx_json_str(d, "question_id");
+
+		if (qid != NULL && s->qdocs != NULL &&
+		    json_object_object_get_ex(s->qdocs, qid, &qdoc))
+			attach_answer(qdoc, d);
+	}
+	json_object_put(docs);
+	return CX_OK;
+}
+
 int
 session_assemble(struct session *s, struct cx_error *err)
 {
@@ -739,6 +777,8 @@ session_assemble(struct session *s, struct cx_error *err)
 			keep_question(s, json_object_get(d));
 	}
 	json_object_put(docs);
+	if ((rc = read_answers(s, err)) != CX_OK)
+		return rc;
 	n = session_plan_length(s->doc);
 	for (i = 0; i < (size_t)n; i++) {
 		const char *qid = session_plan_id(s->doc, (int)i);
@@ -756,10 +796,14 @@ session_assemble(struct session *s, struct cx_error *err)
 	return CX_OK;
 }
 
-int
-session_question(struct session *s, const char *qid, json_object **qdoc, struct cx_error *err)
+/* Question qid of s, with its answer when it has one; with_answer 0: the caller knows
+ * it has none (it was asked by this very request). */
+static int
+read_question(struct session *s, const char *qid, int with_answer, json_object **qdoc,
+    struct cx_error *err)
 {
 	struct cx_filter *f;
+	json_object *adoc = NULL;
 	int rc;
 
 	if (s->qdocs != NULL && json_object_object_get_ex(s->qdocs, qid, qdoc))
@@ -770,6 +814,20 @@ session_question(struct session *s, const char *qid, json_object **qdoc, struct 
 	f = cx_filter_eq_str(cx_filter_eq_str(cx_filter_new(), "session_id",
 	    cx_json_str(s->doc, "id")), "question_id", qid);
 	rc = cx_store_find_one(s->req->app->store, QUESTIONS, f, qdoc, err);
+	if (rc == CX_OK && with_answer && qdoc_answer(*qdoc) == NULL) {
+		rc = cx_store_find_one(s->req->app->store, ANSWERS, f, &adoc, err);
+		if (rc == CX_OK)
+			attach_answer(*qdoc, adoc);
+		else if (rc == CX_ENOTFOUND) {
+			cx_error_clear(err);
+			rc = CX_OK;
+		}
+		json_object_put(adoc);
+		if (rc != CX_OK) {
+			json_object_put(*qdoc);
+			*qdoc = NULL;
+		}
+	}
 	cx_filter_free(f);
 	if (rc == CX_ENOTFOUND) {
 		cx_error_clear(err);
@@ -779,6 +837,22 @@ session_question(struct session *s, const char *qid, json_object **qdoc, struct 
 	if (rc == CX_OK)
 		keep_question(s, *qdoc);
 	return rc;
+}
+
+int
+session_question(struct session *s, const char *qid, json_object **qdoc, struct cx_error *err)
+{
+	int index = session_plan_index(s->doc, qid);
+
+	/* a question not asked yet has no answer */
+	return read_question(s, qid, index < 0 || index <= session_current(s->doc), qdoc, err);
+}
+
+int
+session_question_asked(struct session *s, const char *qid, json_object **qdoc,
+    struct cx_error *err)
+{
+	return read_question(s, qid, 0, qdoc, err);
 }
 
 json_object *
@@ -835,18 +909,30 @@ conflict(struct cx_error *err)
 	    "The session was changed by another request; try again");
 }
 
+/* A new question document, or an answer: a document of its own, added (an answer
+ * written into its question document made the row outgrow its page, and SQLite moved
+ * rows between pages on every answer). The unique index on (session_id, question_id)
+ * lets one answer per question through. */
 static int
 write_question(struct cx_store *store, const struct qwrite *w, struct cx_error *err)
 {
-	struct cx_filter *f;
+	json_object *adoc;
+	char id[CX_OID_LEN];
 	int rc;
 
 	if (w->op == QW_INSERT)
 		return cx_store_insert(store, QUESTIONS, w->doc, err);
-	f = cx_filter_add(cx_filter_new(), "answer", CX_EQ, NULL);   /* not answered yet */
-	rc = cx_store_replace_one(store, QUESTIONS, f, w->doc, err);
-	cx_filter_free(f);
-	return rc == CX_ENOTFOUND ? conflict(err) : rc;
+	adoc = json_object_new_object();
+	cx_oid_new(id);
+	json_object_object_add(adoc, "id", json_object_new_string(id));
+	json_object_object_add(adoc, "session_id", json_object_get(json_object_object_get(
+	    w->doc, "session_id")));
+	json_object_object_add(adoc, "question_id", json_object_get(json_object_object_get(
+	    w->doc, "question_id")));
+	json_object_object_add(adoc, "answer", json_object_get(qdoc_answer(w->doc)));
+	rc = cx_store_insert(store, ANSWERS, adoc, err);
+	json_object_put(adoc);
+	return rc == CX_ECONFLICT ? conflict(err) : rc;
 }
 
 /* The log entries s->new_log, after dropping the leftovers of a save that did not

@@ -396,11 +396,15 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	    "json_group_array(json(qq)) FROM (SELECT json_set(json_extract(q.doc, '$.question'), "
 	    "'$.asked_at', json_extract(p.value, '$.asked_at')) AS qq " PLAN_JOIN
 	    "ORDER BY p.key)), '$.answers', (SELECT json_group_array(json(aa)) FROM (SELECT "
-	    "json_extract(q.doc, '$.answer') AS aa " PLAN_JOIN "WHERE json_extract(q.doc, "
-	    "'$.answer') IS NOT NULL ORDER BY p.key)), '$.rev', json_extract(doc, '$.rev') + 1) "
+	    "json_extract(a.doc, '$.answer') AS aa FROM json_each(interview_sessions.doc, "
+	    "'$.plan') p JOIN interview_answers a ON json_extract(a.doc, '$.session_id') = ?1 "
+	    "AND json_extract(a.doc, '$.question_id') = json_extract(p.value, '$.id') "
+	    "ORDER BY p.key)), '$.rev', json_extract(doc, '$.rev') + 1) "
 	    "WHERE id = ?1", id, NULL, NULL), 1);
 	cr_assert_gt(iv_db_exec("DELETE FROM interview_questions WHERE "
 	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 2);
+	cr_assert_eq(iv_db_exec("DELETE FROM interview_answers WHERE "
+	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 1);
 	v = iv_db_get(id, "$.questions");
 	cr_assert_not_null(v, "the old layout was not written");
 	free(v);
@@ -440,14 +444,64 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 }
 
 /* Store answer (JSON) as question qid's answer, as if the session had not moved on after
- * it was written. */
+ * it was written: as an answer document, or (in_question) inside the question's document,
+ * where the release before answer documents kept it. */
+static void
+store_half_answer_in(const char *id, const char *qid, const char *answer, int in_question)
+{
+	if (in_question)
+		cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
+		    "'$.answer', json(?2)) WHERE json_extract(doc, '$.session_id') = ?1 AND "
+		    "json_extract(doc, '$.question_id') = ?3", id, answer, qid), 1);
+	else
+		cr_assert_eq(iv_db_exec("INSERT INTO interview_answers (id, doc) SELECT x, "
+		    "json_object('id', x, 'session_id', ?1, 'question_id', ?3, 'answer', "
+		    "json(?2)) FROM (SELECT lower(hex(randomblob(12))) AS x)", id, answer, qid), 1);
+}
+
 static void
 store_half_answer(const char *id, const char *qid, const char *answer)
 {
-	cr_assert_eq(iv_db_exec("UPDATE interview_questions SET doc = json_set(doc, "
-	    "'$.answer', json(?2)) WHERE "
-	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.question_id') = ?3",
-	    id, answer, qid), 1);
+	store_half_answer_in(id, qid, answer, 0);
+}
+
+/* Answers stored inside their question's document by the release before answer
+ * documents count as answers: shown, refused a second time, and a half-stored one
+ * completed. */
+Test(storage, an_answer_inside_its_question_document_still_counts)
+{
+	struct it_user u;
+	char id[32], *nonce, q[16];
+	struct http_response *r;
+	json_object *s;
+
+	nonce = iv_begin(&u, id);
+	store_half_answer_in(id, "q1", "{\"question_id\":\"q1\",\"content\":\"" GOOD "\","
+	    "\"type\":\"text\",\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"ai_feedback\":"
+	    "{\"score\":71,\"provider\":\"local\"},\"follow_up\":false,"
+	    "\"next_question_id\":\"q2\"}", 1);
+	/* as the older release left it: the worker that holds the session must read it again */
+	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set(doc, '$.rev', "
+	    "json_extract(doc, '$.rev') + 1) WHERE id = ?1", id, NULL, NULL), 1);
+	r = iv_answer(u.access, id, "q1", "Something else entirely, said differently.", "text");
+	it_assert_error(r, 409, "CONFLICT");
+	http_response_free(r);
+	r = iv_answer(u.access, id, "q1", GOOD, "text");
+	it_assert_success(r, 200);
+	cr_expect_eq(iv_int(http_json_path(r, "data"), "feedback.score"), 71);
+	http_response_free(r);
+	iv_current(&u, id, q);
+	cr_expect_str_eq(q, "q2");
+	s = iv_get(u.access, id);
+	cr_expect_eq(json_object_array_length(iv_arr(s, "answers")), 1);
+	cr_expect_str_eq(iv_str(json_object_array_get_idx(iv_arr(s, "answers"), 0), "content"),
+	    GOOD);
+	json_object_put(s);
+	cr_expect_eq(iv_db_exec("UPDATE interview_answers SET doc = doc WHERE "   /* counts */
+	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 0,
+	    "the answer was stored a second time");
+	free(nonce);
+	it_user_free(&u);
 }
 
 /* On a store without transactions (MongoDB) an answer can be stored while the session
