@@ -160,3 +160,33 @@ cx_json_text(json_object *obj, size_t *len)
 {
 	return json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
 }
+
+static int
+raw_to_string(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, json_object_get_string(jso),
+	    json_object_get_string_len(jso));
+}
+
+json_object *
+cx_json_raw(const char *text, size_t len)
+{
+	json_object *o = json_object_new_string_len(text, (int)len);
+
+	if (o != NULL)
+		json_object_set_serializer(o, raw_to_string, NULL, NULL);
+	return o;
+}
+
+json_object *
+cx_json_freeze(json_object *obj)
+{
+	size_t len = 0;
+	const char *text = cx_json_text(obj, &len);
+	json_object *raw = text != NULL ? cx_json_raw(text, len) : NULL;
+
+	json_object_put(obj);
+	return raw;
+}

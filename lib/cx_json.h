@@ -37,4 +37,11 @@ const char *cx_json_str(json_object *obj, const char *field);
 /* Serialize compactly; the string is owned by obj (valid until obj changes/frees). */
 const char *cx_json_text(json_object *obj, size_t *len);
 
+/* A value that serializes as the JSON text given (copied; not checked): a document sent
+ * in more than one message is serialized once. Only for output: its fields cannot be
+ * read (it is a string to json-c). */
+json_object *cx_json_raw(const char *text, size_t len);
+/* obj serialized now and released: cx_json_raw of its text (NULL on out of memory). */
+json_object *cx_json_freeze(json_object *obj);
+
 #endif

@@ -524,6 +524,7 @@ decided:
 	/* qdoc is the answered question, as stored now */
 	if ((rc = answer_data(&s, qdoc_answer(qdoc), stored == NULL, &data, err)) != CX_OK)
 		goto out;
+	data = cx_json_freeze(data);   /* the response and the feedback event carry it */
 	if (stored == NULL) {
 		state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));
 		publish_question(req, &s);

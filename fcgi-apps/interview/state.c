@@ -128,8 +128,11 @@ state_flush(struct cx_request *req)
 		argc[n++] = 12;
 		argv[n] = expire;
 		argc[n++] = 3;
-		argv[n] = del;
-		argc[n++] = 2;
+		/* only a finished interview has a summary to cache */
+		if (session_is(doc, "completed") || session_is(doc, "terminated")) {
+			argv[n] = del;
+			argc[n++] = 2;
+		}
 	}
 	for (i = 0; i < nmsg; i++) {
 		const char **pub = pubs + 3 * i;

@@ -114,6 +114,31 @@ Test(json, parse_rejects_garbage_and_depth)
 	cr_assert_eq(cx_json_parse(deep, sizeof(deep), &obj, &err), CX_EBADREQ);
 }
 
+/* A document serialized once goes into several messages as the same text. */
+Test(json, a_frozen_value_is_sent_as_its_text)
+{
+	json_object *data = json_tokener_parse("{\"a\":[1,2.5,\"x\\\"y\"],\"b\":null}");
+	json_object *frozen = cx_json_freeze(data), *msg = json_object_new_object();
+	json_object *again;
+	size_t len = 0;
+	const char *text;
+
+	cr_assert_not_null(frozen);
+	json_object_object_add(msg, "type", json_object_new_string("feedback"));
+	json_object_object_add(msg, "data", json_object_get(frozen));
+	text = cx_json_text(msg, &len);
+	cr_assert_str_eq(text, "{\"type\":\"feedback\",\"data\":{\"a\":[1,2.5,\"x\\\"y\"],"
+	    "\"b\":null}}");
+	cr_assert_eq(len, strlen(text));
+	again = json_tokener_parse(text);   /* still JSON, with the value in place */
+	cr_assert_not_null(again);
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(json_object_object_get(
+	    json_object_object_get(again, "data"), "a"), 2)), "x\"y");
+	json_object_put(again);
+	json_object_put(msg);
+	json_object_put(frozen);
+}
+
 Test(json, typed_readers)
 {
 	struct cx_error err = { 0 };
