@@ -189,6 +189,7 @@ cx_request_reset(struct cx_request *req)
 	json_object_put(req->json);
 	for (size_t i = 0; i < req->nheaders; i++)
 		free(req->headers[i]);
+	free(req->held);
 	for (size_t i = 0; i < req->npool; i++)
 		free(req->pool[i]);
 	free(req->pool);
@@ -471,6 +472,8 @@ reason_phrase(int status)
 	}
 }
 
+static int hold_add(struct cx_request *req, const char *data, size_t len);
+
 int
 cx_http_send(struct cx_request *req, int status, const char *content_type, const char *body,
     size_t len)
@@ -489,12 +492,65 @@ cx_http_send(struct cx_request *req, int status, const char *content_type, const
 		n = (int)sizeof(head) - 3;
 	head[n++] = '\r';
 	head[n++] = '\n';
-	FCGX_PutStr(head, n, req->fcgi.out);
-	if (len > 0 && strcmp(req->method, "HEAD") != 0)
-		FCGX_PutStr(body, (int)len, req->fcgi.out);
+	if (len == 0 || strcmp(req->method, "HEAD") == 0)
+		len = 0;
+	if (req->hold) {   /* kept until the writes it reports are stored */
+		if (hold_add(req, head, (size_t)n) != 0 || hold_add(req, body, len) != 0) {
+			req->hold = 0;   /* out of memory: sent now, as it would have been */
+			FCGX_PutStr(req->held, (int)req->held_len, req->fcgi.out);
+			req->held_len = 0;
+			FCGX_PutStr(head, n, req->fcgi.out);
+			FCGX_PutStr(body, (int)len, req->fcgi.out);
+		}
+	} else {
+		FCGX_PutStr(head, n, req->fcgi.out);
+		if (len > 0)
+			FCGX_PutStr(body, (int)len, req->fcgi.out);
+	}
 	req->sent = 1;
 	req->status = status;
 	return CX_OK;
+}
+
+static int
+hold_add(struct cx_request *req, const char *data, size_t len)
+{
+	if (req->held_len + len > req->held_cap) {
+		size_t cap = req->held_cap ? req->held_cap : 4096;
+		char *p;
+
+		while (cap < req->held_len + len)
+			cap *= 2;
+		if ((p = realloc(req->held, cap)) == NULL)
+			return -1;
+		req->held = p;
+		req->held_cap = cap;
+	}
+	if (len > 0)
+		memcpy(req->held + req->held_len, data, len);
+	req->held_len += len;
+	return 0;
+}
+
+void
+cx_http_release(struct cx_request *req)
+{
+	if (req->held_len > 0)
+		FCGX_PutStr(req->held, (int)req->held_len, req->fcgi.out);
+	req->held_len = 0;
+	req->hold = 0;
+}
+
+void
+cx_http_rewind(struct cx_request *req)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		free(req->headers[i]);
+	req->nheaders = 0;
+	req->held_len = 0;
+	req->hold = 0;
+	req->sent = 0;
+	req->status = 0;
 }
 
 int

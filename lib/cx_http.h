@@ -72,7 +72,19 @@ struct cx_request {
 	void **pool;
 	size_t npool, pool_cap;
 	double started_ms;
+	/* Deferred writes (cx_store_prepare, cx_serve): a handler that left its writes to the
+	 * end of the worker's round sets hold, and its response is kept in held until they
+	 * are stored (held_ok, set by the program's batch_commit); if they were not, the
+	 * handler runs again with no_defer, writing at once. */
+	int hold, held_ok, no_defer;
+	char *held;
+	size_t held_len, held_cap;
 };
+
+/* The response kept while req->hold: written out to FastCGI, or dropped (and the
+ * response state cleared for the handler to run again). */
+void cx_http_release(struct cx_request *req);
+void cx_http_rewind(struct cx_request *req);
 
 /* Request memory: strdup/malloc whose result is freed at the end of the request. */
 char *cx_req_strdup(struct cx_request *req, const char *s);

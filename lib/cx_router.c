@@ -144,6 +144,30 @@ read_body(const struct cx_route *route, struct cx_request *req, struct cx_error 
 	        : "application/json");
 }
 
+/* The error response, when the handler failed or sent nothing. */
+static void
+respond(struct cx_request *req, const struct cx_route *route, int rc, struct cx_error *err)
+{
+	if (rc != CX_OK) {
+		if (err->code == CX_OK)
+			cx_error_code(err, (enum cx_code)rc);
+		if (!req->sent)
+			cx_http_error(req, err);
+	} else if (!req->sent) {
+		cx_error_internal(err, "handler for %s %s sent no response", route->method,
+		    route->pattern);
+		cx_http_error(req, err);
+	}
+	cx_request_drain(req);
+}
+
+static void
+log_access(struct cx_request *req)
+{
+	cx_log_access(req->method, req->route ? req->route->pattern : "", req->path, req->status,
+	    cx_time_mono_ms() - req->started_ms, req->authenticated ? req->claims.sub : NULL);
+}
+
 void
 cx_router_dispatch(const struct cx_route *routes, size_t nroutes, struct cx_request *req)
 {
@@ -160,17 +184,25 @@ cx_router_dispatch(const struct cx_route *routes, size_t nroutes, struct cx_requ
 		rc = cx_router_authorize(req, route->permission, &err);
 	if (rc == CX_OK)
 		rc = route->handler(req, &err);
-	if (rc != CX_OK) {
-		if (err.code == CX_OK)
-			cx_error_code(&err, (enum cx_code)rc);
-		if (!req->sent)
-			cx_http_error(req, &err);
-	} else if (!req->sent) {
-		cx_error_internal(&err, "handler for %s %s sent no response", route->method,
-		    route->pattern);
-		cx_http_error(req, &err);
+	respond(req, route, rc, &err);
+	if (!req->hold)   /* else once it is decided (cx_router_finish_held) */
+		log_access(req);
+}
+
+void
+cx_router_finish_held(struct cx_request *req, int ok)
+{
+	struct cx_error err = { 0 };
+	int rc;
+
+	if (ok)
+		cx_http_release(req);
+	else {   /* its writes were not stored: decided again, writing at once */
+		cx_http_rewind(req);
+		req->no_defer = 1;
+		rc = req->route->handler(req, &err);
+		respond(req, req->route, rc, &err);
+		cx_http_release(req);   /* in case it held again */
 	}
-	cx_request_drain(req);
-	cx_log_access(req->method, route ? route->pattern : "", req->path, req->status,
-	    cx_time_mono_ms() - req->started_ms, req->authenticated ? req->claims.sub : NULL);
+	log_access(req);
 }

@@ -41,6 +41,10 @@ int cx_router_match(const struct cx_route *routes, size_t nroutes, const char *m
 /* Run one accepted request through the checks and the handler, and make sure exactly
  * one response is sent (the error envelope when the handler fails). */
 void cx_router_dispatch(const struct cx_route *routes, size_t nroutes, struct cx_request *req);
+/* A request whose handler deferred its writes (req->hold), once the program's
+ * batch_commit has decided: ok, its response goes out; else the handler runs again,
+ * writing at once. Then its access log line. */
+void cx_router_finish_held(struct cx_request *req, int ok);
 
 /* Authenticate the bearer token of req (verify + revocation check) and require
  * `permission`. Sets req->claims. UNAUTHORIZED / FORBIDDEN / SERVICE_UNAVAILABLE. */

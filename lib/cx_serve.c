@@ -114,7 +114,9 @@ cx_app_close(struct cx_app *app)
 }
 
 /* Serve the next request waiting on conn's connection. Returns 0 while the connection
- * stays open (nginx asked to keep it: fastcgi_keep_conn), -1 once it is closed. */
+ * stays open (nginx asked to keep it: fastcgi_keep_conn), -1 once it is closed, 1 when
+ * the request's response is held until the round's deferred writes are stored
+ * (finish_held then completes it). */
 static int
 serve_one(const struct cx_program *prog, struct cx_request *conn)
 {
@@ -130,7 +132,24 @@ serve_one(const struct cx_program *prog, struct cx_request *conn)
 	}
 	cx_request_read_params(conn);
 	cx_router_dispatch(prog->routes, prog->nroutes, conn);
+	if (conn->hold)
+		return 1;
 	FCGX_Finish_r(&conn->fcgi);   /* flushes; closes unless keep-conn */
+	cx_request_reset(conn);
+	return conn->fcgi.ipcFd >= 0 ? 0 : -1;
+}
+
+/* A held request, once batch_commit decided it. Returns as serve_one. */
+static int
+finish_held(const struct cx_program *prog, struct cx_request *conn)
+{
+	int ok = conn->held_ok;
+
+	cx_log_set_request(conn->request_id, conn->remote_addr);
+	if (prog->batch_release != NULL)
+		prog->batch_release(conn, ok);
+	cx_router_finish_held(conn, ok);
+	FCGX_Finish_r(&conn->fcgi);
 	cx_request_reset(conn);
 	return conn->fcgi.ipcFd >= 0 ? 0 : -1;
 }
@@ -146,7 +165,7 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 	struct cx_app app;
 	struct cx_request *conns = NULL;
 	struct pollfd *fds = NULL;
-	int *slot_of = NULL;
+	int *slot_of = NULL, *held = NULL;
 	int lfds[1 + CX_SERVE_SHARDS];
 	struct cx_error err = { 0 };
 	size_t nconns = 0, nlisten = 0;
@@ -171,7 +190,8 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 	conns = calloc(MAX_CONNS, sizeof(*conns));
 	fds = calloc(MAX_CONNS + nlisten, sizeof(*fds));
 	slot_of = calloc(MAX_CONNS + nlisten, sizeof(*slot_of));
-	if (conns == NULL || fds == NULL || slot_of == NULL) {
+	held = calloc(MAX_CONNS, sizeof(*held));
+	if (conns == NULL || fds == NULL || slot_of == NULL || held == NULL) {
 		cx_logf(CX_LOG_ERROR, "worker %d: out of memory", (int)getpid());
 		goto out;
 	}
@@ -182,7 +202,8 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 
 	while (!stopping) {
 		nfds_t nfds = 0;
-		int n;
+		size_t nheld = 0;
+		int n, r;
 
 		for (size_t j = 0; nconns < MAX_CONNS && j < nlisten; j++) {
 			fds[nfds].fd = lfds[j];
@@ -209,9 +230,13 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 			if (fds[k].revents == 0)
 				continue;
 			if (slot_of[k] >= 0) {
-				/* the slot may hold a connection accepted since the poll */
-				if (conns[slot_of[k]].fcgi.ipcFd == fds[k].fd &&
-				    serve_one(prog, &conns[slot_of[k]]) != 0)
+				/* the slot may hold a connection accepted since the poll (or one
+				 * served this round already, when its fd number came back) */
+				if (conns[slot_of[k]].fcgi.ipcFd != fds[k].fd || conns[slot_of[k]].hold)
+					continue;
+				if ((r = serve_one(prog, &conns[slot_of[k]])) == 1)
+					held[nheld++] = slot_of[k];
+				else if (r != 0)
 					nconns--;
 				continue;
 			}
@@ -234,11 +259,21 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 				conn = &conns[i];
 				conn->fcgi.ipcFd = fd;
 				nconns++;
-				if (serve_one(prog, conn) != 0)
+				if ((r = serve_one(prog, conn)) == 1)
+					held[nheld++] = (int)i;
+				else if (r != 0)
 					nconns--;
 				if (stopping)
 					break;
 			}
+		}
+		/* The writes the round's handlers deferred, stored at once; then their answers. */
+		if (nheld > 0) {
+			if (prog->batch_commit != NULL)
+				prog->batch_commit(&app);
+			for (size_t h = 0; h < nheld; h++)
+				if (finish_held(prog, &conns[held[h]]) != 0)
+					nconns--;
 		}
 	}
 out:
@@ -250,6 +285,7 @@ out:
 	free(conns);
 	free(fds);
 	free(slot_of);
+	free(held);
 	cx_app_close(&app);
 	return 0;
 }

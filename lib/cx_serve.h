@@ -27,6 +27,14 @@ struct cx_program {
 	/* optional hooks, run in each worker after the shared context is open */
 	int (*worker_init)(struct cx_app *app, struct cx_error *err);
 	void (*worker_fini)(struct cx_app *app);
+	/* Deferred writes (optional). A handler may leave its writes to the end of the
+	 * worker's round (every request waiting when it woke up) and hold its response
+	 * (cx_request.hold). After the round, batch_commit stores the writes of all of them
+	 * at once and sets held_ok on each held request; then, for each, batch_release runs
+	 * (ok: before its response goes out; not ok: before its handler runs again, writing
+	 * at once), and the response is sent. */
+	void (*batch_commit)(struct cx_app *app);
+	void (*batch_release)(struct cx_request *req, int ok);
 };
 
 #define CX_SERVE_SHARDS 16   /* nginx/snippets/cx-upstreams.conf lists as many */

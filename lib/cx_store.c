@@ -952,6 +952,56 @@ cx_store_replace_one(struct cx_store *store, const char *coll, const struct cx_f
 	return store->ops->replace_one(store, coll, filter, json_object_get_string(id), doc, err);
 }
 
+int
+cx_store_can_defer(struct cx_store *store)
+{
+	return store != NULL && store->ops->prepare != NULL && store->ops->apply != NULL;
+}
+
+int
+cx_store_prepare(struct cx_store *store, const char *coll, struct cx_filter *filter,
+    json_object *doc, struct cx_store_write **out, struct cx_error *err)
+{
+	json_object *id = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!cx_store_can_defer(store))
+		rc = cx_error_internal(err, "this store cannot defer writes");
+	else if ((rc = check_common(store, coll, filter, err)) != CX_OK)
+		;
+	else if (!json_object_is_type(doc, json_type_object) ||
+	    !json_object_object_get_ex(doc, "id", &id) ||
+	    !json_object_is_type(id, json_type_string) || json_object_get_string_len(id) == 0 ||
+	    json_object_get_string_len(id) >= ID_MAX)
+		rc = cx_error_internal(err, "a deferred write needs a document with an id");
+	else if (json_object_object_get_ex(doc, "_id", NULL))
+		rc = cx_error_internal(err, "a deferred write of a document with an _id field");
+	else if (filter == NULL && normalize_id_value(id) != 0)
+		rc = cx_error_internal(err, "out of memory");
+	else
+		return store->ops->prepare(store, coll, filter, json_object_get_string(id), doc, out,
+		    err);
+	cx_filter_free(filter);
+	return rc;
+}
+
+int
+cx_store_apply(struct cx_store *store, struct cx_store_write *const *w, size_t n,
+    struct cx_error *err)
+{
+	if (!cx_store_can_defer(store))
+		return cx_error_internal(err, "this store cannot defer writes");
+	return n > 0 ? store->ops->apply(store, w, n, err) : CX_OK;
+}
+
+void
+cx_store_write_free(struct cx_store *store, struct cx_store_write *w)
+{
+	if (w != NULL && store != NULL && store->ops->write_free != NULL)
+		store->ops->write_free(w);
+}
+
 void
 cx_store_defer_checkpoints(struct cx_store *store)
 {

@@ -92,6 +92,25 @@ int cx_store_begin(struct cx_store *store, struct cx_error *err);
 int cx_store_commit(struct cx_store *store, struct cx_error *err);
 void cx_store_rollback(struct cx_store *store);
 
+/* Deferred writes: an insert or replace_one prepared now, from the document as it is now
+ * (serialized: later changes to it do not count), and applied later inside an open
+ * transaction (cx_store_begin). A worker gathers the writes of the requests it has in
+ * hand and commits them at once, so they share one commit, and the write lock is held
+ * only while they are applied. Only where a transaction is atomic (SQLite):
+ * cx_store_can_defer says whether it is. */
+struct cx_store_write;
+int cx_store_can_defer(struct cx_store *store);
+/* An insert of doc (filter NULL; doc must have its "id"), or replace_one(filter, doc);
+ * the filter is taken either way. */
+int cx_store_prepare(struct cx_store *store, const char *coll, struct cx_filter *filter,
+    json_object *doc, struct cx_store_write **out, struct cx_error *err);
+/* Apply w[0..n), all or none, in the open transaction. The errors of insert and
+ * replace_one (CONFLICT, NOT_FOUND); SERVICE_UNAVAILABLE when the transaction itself is
+ * lost (then cx_store_commit fails too). */
+int cx_store_apply(struct cx_store *store, struct cx_store_write *const *w, size_t n,
+    struct cx_error *err);
+void cx_store_write_free(struct cx_store *store, struct cx_store_write *w);
+
 /* WAL checkpoints. By default a SQLite connection copies the write-ahead log back into
  * the database (and syncs it to disk) inside whichever commit crosses 1000 pages, which
  * makes that request wait for the disk. cx_store_defer_checkpoints: this connection

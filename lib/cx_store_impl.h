@@ -99,6 +99,12 @@ struct cx_store_ops {
 	void (*rollback)(struct cx_store *store);
 	void (*defer_checkpoints)(struct cx_store *store);
 	int (*checkpoint)(struct cx_store *store, struct cx_error *err);
+	/* Optional (NULL: writes cannot be deferred). id: the document's; filter taken. */
+	int (*prepare)(struct cx_store *store, const char *coll, struct cx_filter *filter,
+	    const char *id, json_object *doc, struct cx_store_write **out, struct cx_error *err);
+	int (*apply)(struct cx_store *store, struct cx_store_write *const *w, size_t n,
+	    struct cx_error *err);
+	void (*write_free)(struct cx_store_write *w);
 };
 
 /* Every back end's store struct begins with this. */

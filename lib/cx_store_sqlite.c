@@ -1101,13 +1101,74 @@ sq_ensure_indexes(struct cx_store *store, const struct cx_index_set *set, struct
 	return rc;
 }
 
+/* The statements of insert and replace_one, on a document already serialized (text) with
+ * its keys (NULL: the table keeps none). */
+static int
+insert_text(struct sqlite_store *s, const char *coll, const char *id, const char *text,
+    size_t len, const char *keys, struct cx_error *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	sql_addf(&q, "INSERT INTO \"%s\" (id, doc%s) VALUES (?, ?%s)", coll,
+	    keys != NULL ? ", keys" : "", keys != NULL ? ", ?" : "");
+	sql_bind_text(&q, id, strlen(id));
+	sql_bind_text(&q, text, len);
+	if (keys != NULL)
+		sql_bind_text(&q, keys, strlen(keys));
+	if ((rc = prepare_sql(s, &q, &st, err)) == CX_OK)
+		rc = step_write(s, st, "insert", err);
+	sql_free(&q);
+	return rc;
+}
+
+/* keys is written only when an indexed value changed (writing it re-writes every index
+ * entry of the row, even with the same text): the first statement matches only a row
+ * whose keys are the same, the second one the rest. */
+static int
+replace_text(struct sqlite_store *s, const struct table_info *t, const char *coll,
+    const struct cx_filter *filter, const char *id, const char *text, size_t len,
+    const char *keys, struct cx_error *err)
+{
+	struct sql q = { 0 };
+	sqlite3_stmt *st = NULL;
+	int rc, pass;
+
+	for (pass = keys != NULL ? 0 : 1; pass < 2; pass++) {
+		sql_free(&q);
+		q.t = t;
+		sql_addf(&q, "UPDATE \"%s\" SET doc = ?", coll);
+		sql_bind_text(&q, text, len);
+		if (pass == 1 && keys != NULL) {
+			sql_addf(&q, ", keys = ?");
+			sql_bind_text(&q, keys, strlen(keys));
+		}
+		where_sql(&q, filter);
+		sql_addf(&q, " AND id = ?");
+		sql_bind_text(&q, id, strlen(id));
+		if (pass == 0) {
+			sql_addf(&q, " AND keys IS ?");
+			sql_bind_text(&q, keys, strlen(keys));
+		}
+		if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
+			goto out;
+		if ((rc = step_write(s, st, "replace_one", err)) != CX_OK)
+			goto out;
+		if (sqlite3_changes(s->db) > 0)
+			goto out;
+	}
+	rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
+out:
+	sql_free(&q);
+	return rc;
+}
+
 static int
 sq_insert(struct cx_store *store, const char *coll, json_object *doc, struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
 	const struct table_info *t;
-	struct sql q = { 0 };
-	sqlite3_stmt *st = NULL;
 	json_object *id;
 	const char *text;
 	char *keys;
@@ -1121,18 +1182,8 @@ sq_insert(struct cx_store *store, const char *coll, json_object *doc, struct cx_
 	keys = keys_text(t, doc, &oom);
 	if (text == NULL || oom)
 		return cx_error_internal(err, "out of memory serializing a document");
-	sql_addf(&q, "INSERT INTO \"%s\" (id, doc%s) VALUES (?, ?%s)", coll,
-	    keys != NULL ? ", keys" : "", keys != NULL ? ", ?" : "");
-	sql_bind_text(&q, json_object_get_string(id), (size_t)json_object_get_string_len(id));
-	sql_bind_text(&q, text, len);
-	if (keys != NULL)
-		sql_bind_text(&q, keys, strlen(keys));
-	if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
-		goto out;
-	rc = step_write(s, st, "insert", err);
-out:
+	rc = insert_text(s, coll, json_object_get_string(id), text, len, keys, err);
 	free(keys);
-	sql_free(&q);
 	return rc;
 }
 
@@ -1327,21 +1378,17 @@ out:
 }
 
 /* One statement: the precondition and the write are one transaction, and the
- * serialization happened before it. keys is written only when an indexed value changed
- * (writing it re-writes every index entry of the row, even with the same text): the
- * first statement matches only a row whose keys are the same, the second one the rest. */
+ * serialization happened before it. */
 static int
 sq_replace_one(struct cx_store *store, const char *coll, const struct cx_filter *filter,
     const char *id, json_object *doc, struct cx_error *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
 	const struct table_info *t;
-	struct sql q = { 0 };
-	sqlite3_stmt *st = NULL;
 	const char *text;
-	char *keys = NULL;
+	char *keys;
 	size_t len;
-	int rc, oom, pass;
+	int rc, oom;
 
 	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
@@ -1349,33 +1396,100 @@ sq_replace_one(struct cx_store *store, const char *coll, const struct cx_filter 
 	keys = keys_text(t, doc, &oom);
 	if (text == NULL || oom)
 		return cx_error_internal(err, "out of memory serializing a document");
-	for (pass = keys != NULL ? 0 : 1; pass < 2; pass++) {
-		sql_free(&q);
-		q.t = t;
-		sql_addf(&q, "UPDATE \"%s\" SET doc = ?", coll);
-		sql_bind_text(&q, text, len);
-		if (pass == 1 && keys != NULL) {
-			sql_addf(&q, ", keys = ?");
-			sql_bind_text(&q, keys, strlen(keys));
-		}
-		where_sql(&q, filter);
-		sql_addf(&q, " AND id = ?");
-		sql_bind_text(&q, id, strlen(id));
-		if (pass == 0) {
-			sql_addf(&q, " AND keys IS ?");
-			sql_bind_text(&q, keys, strlen(keys));
-		}
-		if ((rc = prepare_sql(s, &q, &st, err)) != CX_OK)
-			goto out;
-		if ((rc = step_write(s, st, "replace_one", err)) != CX_OK)
-			goto out;
-		if (sqlite3_changes(s->db) > 0)
-			goto out;
-	}
-	rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
-out:
+	rc = replace_text(s, t, coll, filter, id, text, len, keys, err);
 	free(keys);
-	sql_free(&q);
+	return rc;
+}
+
+/* ---- deferred writes ------------------------------------------------------------ */
+
+struct cx_store_write {
+	char coll[CX_STORE_NAME_MAX];
+	struct cx_filter *filter;   /* owned; NULL: an insert */
+	char *id, *text, *keys;     /* owned (keys NULL: the table keeps none) */
+	size_t len;
+};
+
+static void
+sq_write_free(struct cx_store_write *w)
+{
+	if (w == NULL)
+		return;
+	cx_filter_free(w->filter);
+	free(w->id);
+	free(w->text);
+	free(w->keys);
+	free(w);
+}
+
+static int
+sq_prepare(struct cx_store *store, const char *coll, struct cx_filter *filter, const char *id,
+    json_object *doc, struct cx_store_write **out, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
+	struct cx_store_write *w;
+	const char *text;
+	size_t len;
+	int rc, oom;
+
+	*out = NULL;
+	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK) {
+		cx_filter_free(filter);
+		return rc;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		cx_filter_free(filter);
+		return cx_error_internal(err, "out of memory");
+	}
+	w->filter = filter;
+	snprintf(w->coll, sizeof(w->coll), "%s", coll);
+	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
+	w->keys = keys_text(t, doc, &oom);
+	w->id = strdup(id);
+	w->text = text != NULL ? malloc(len + 1) : NULL;
+	if (w->id == NULL || w->text == NULL || oom) {
+		sq_write_free(w);
+		return cx_error_internal(err, "out of memory serializing a document");
+	}
+	memcpy(w->text, text, len + 1);
+	w->len = len;
+	*out = w;
+	return CX_OK;
+}
+
+static int
+sq_apply(struct cx_store *store, struct cx_store_write *const *w, size_t n, struct cx_error *err)
+{
+	struct sqlite_store *s = (struct sqlite_store *)store;
+	const struct table_info *t;
+	size_t i;
+	int rc;
+
+	if (!s->txn)
+		return cx_error_internal(err, "deferred writes need an open transaction");
+	if ((rc = run_simple(s, "SAVEPOINT cx_unit", err)) != CX_OK)
+		return rc;
+	for (i = 0; i < n && rc == CX_OK; i++) {
+		if ((rc = ensure_table(s, w[i]->coll, &t, err)) != CX_OK)
+			break;
+		rc = w[i]->filter == NULL ?
+		    insert_text(s, w[i]->coll, w[i]->id, w[i]->text, w[i]->len, w[i]->keys, err) :
+		    replace_text(s, t, w[i]->coll, w[i]->filter, w[i]->id, w[i]->text, w[i]->len,
+		    w[i]->keys, err);
+	}
+	if (rc != CX_OK) {   /* none of them */
+		if (run_simple(s, "ROLLBACK TO cx_unit", NULL) != CX_OK ||
+		    run_simple(s, "RELEASE cx_unit", NULL) != CX_OK) {
+			rollback(s);   /* the transaction is gone (or SQLite rolled it back) */
+			s->txn = 0;
+		}
+		return rc;
+	}
+	if ((rc = run_simple(s, "RELEASE cx_unit", err)) != CX_OK) {
+		rollback(s);
+		s->txn = 0;
+	}
 	return rc;
 }
 
@@ -1554,6 +1668,9 @@ static const struct cx_store_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.prepare = sq_prepare,
+	.apply = sq_apply,
+	.write_free = sq_write_free,
 	.defer_checkpoints = sq_defer_checkpoints,
 	.checkpoint = sq_checkpoint,
 };

@@ -411,7 +411,10 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 		w[nw].op = QW_INSERT;
 		w[nw++].doc = fu;
 	}
-	return session_save_with(req, s, w, nw, err);
+	s->defer = 1;   /* the answer's response can wait for the end of the worker's round */
+	rc = session_save_with(req, s, w, nw, err);
+	s->defer = 0;
+	return rc;
 }
 
 /* The answer to the question at index is stored but the session did not move on (a store

@@ -58,6 +58,20 @@ struct cached_view {
 	uint64_t used;
 };
 
+/* The writes of one request left to the end of the worker's round (session_save_with),
+ * and what it owes Redis once they are stored. */
+#define DEFER_WRITES 4
+struct deferred {
+	struct cx_request *req;
+	char session_id[25];
+	struct cx_store_write *w[DEFER_WRITES];
+	size_t nw;
+	int ok;
+	json_object *refresh_doc, *outbox;   /* owned: state_flush's inputs, held */
+	int64_t refresh_ms;
+	char outbox_session[25];
+};
+
 /* Per-worker state (app->data). */
 struct interview_app {
 	struct cx_ai *ai;
@@ -71,6 +85,11 @@ struct interview_app {
 	json_object *outbox;        /* event messages (strings) for refresh_doc's channel */
 	char outbox_session[25];
 	int64_t redis_quiet_until;  /* after a failure, Redis is left alone until then (ms) */
+	/* Deferred writes (SQLite and the local interviewer only: a remote one keeps a
+	 * request for seconds, and the round's answers would wait for it). */
+	int may_defer;
+	struct deferred *deferred;
+	size_t ndeferred, deferred_cap;
 };
 
 /* A loaded session and what the caller may do with it. */
@@ -85,6 +104,7 @@ struct session {
 	json_object *qdocs;    /* question documents read so far, by question id (owned) */
 	int assembled;         /* qdocs holds every question of the plan, log the log */
 	int trusted;           /* the worker's copy, not checked against the store */
+	int defer;             /* session_save_with may leave the writes to the round's end */
 	json_object *log;      /* the anti-cheat log entries in order (owned), when assembled */
 	json_object *new_log;  /* EVENTS documents to store with the next save (owned) */
 };
@@ -143,6 +163,9 @@ int session_question_asked(struct session *s, const char *qid, json_object **qdo
  * s->qdocs (borrowed return) and written by session_save_with(QW_INSERT). */
 json_object *session_new_question(struct session *s, json_object *question);
 void session_free(struct session *s);
+/* cx_program hooks: store the round's deferred writes; settle one held request. */
+void interview_batch_commit(struct cx_app *app);
+void interview_batch_release(struct cx_request *req, int ok);
 /* The handler is about to change s->doc: it must be saved before it is reused. */
 void session_touch(struct session *s);
 /* Append entries (an array of anti-cheat log entries, borrowed) to s's log: stored with
@@ -206,6 +229,9 @@ void state_refresh(struct cx_request *req, json_object *doc, int64_t now_ms);
 void state_publish(struct cx_request *req, const char *session_id, const char *type,
     json_object *data);
 void state_flush(struct cx_request *req);
+/* state_flush of a request whose writes are deferred: what it owes Redis is kept with
+ * them (sent by interview_batch_release once they are stored). 1 if so. */
+int session_hold_state(struct cx_request *req);
 json_object *state_cached_results(struct cx_request *req, const char *session_id);
 void state_cache_results(struct cx_request *req, const char *session_id, json_object *summary);
 

@@ -36,6 +36,8 @@ static const struct cx_program program = {
 	.sharded = 1,   /* by session: nginx/snippets/cx-upstreams.conf */
 	.worker_init = interview_worker_init,
 	.worker_fini = interview_worker_fini,
+	.batch_commit = interview_batch_commit,
+	.batch_release = interview_batch_release,
 };
 
 int

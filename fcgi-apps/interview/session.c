@@ -36,6 +36,8 @@ interview_worker_init(struct cx_app *app, struct cx_error *err)
 		free(ia);
 		return rc;
 	}
+	ia->may_defer = cx_store_can_defer(app->store) &&
+	    strcmp(cx_ai_provider_name(ia->ai), "local") == 0;
 	app->data = ia;
 	return CX_OK;
 }
@@ -48,6 +50,7 @@ interview_worker_fini(struct cx_app *app)
 	if (ia != NULL) {
 		json_object_put(ia->refresh_doc);
 		json_object_put(ia->outbox);
+		free(ia->deferred);   /* settled by the end of every round */
 		doc_cache_fini(&ia->docs);
 		for (size_t i = 0; i < VIEW_CACHE_SLOTS; i++)
 			free(ia->views[i].text);
@@ -913,23 +916,17 @@ conflict(struct cx_error *err)
  * written into its question document made the row outgrow its page, and SQLite moved
  * rows between pages on every answer). The unique index on (session_id, question_id)
  * lets one answer per question through. */
+static json_object *answer_doc(const struct qwrite *w);
+
 static int
 write_question(struct cx_store *store, const struct qwrite *w, struct cx_error *err)
 {
 	json_object *adoc;
-	char id[CX_OID_LEN];
 	int rc;
 
 	if (w->op == QW_INSERT)
 		return cx_store_insert(store, QUESTIONS, w->doc, err);
-	adoc = json_object_new_object();
-	cx_oid_new(id);
-	json_object_object_add(adoc, "id", json_object_new_string(id));
-	json_object_object_add(adoc, "session_id", json_object_get(json_object_object_get(
-	    w->doc, "session_id")));
-	json_object_object_add(adoc, "question_id", json_object_get(json_object_object_get(
-	    w->doc, "question_id")));
-	json_object_object_add(adoc, "answer", json_object_get(qdoc_answer(w->doc)));
+	adoc = answer_doc(w);
 	rc = cx_store_insert(store, ANSWERS, adoc, err);
 	json_object_put(adoc);
 	return rc == CX_ECONFLICT ? conflict(err) : rc;
@@ -960,6 +957,183 @@ write_log(struct cx_store *store, struct session *s, struct cx_error *err)
 	return rc;
 }
 
+/* The answer document of a QW_ANSWER write. */
+static json_object *
+answer_doc(const struct qwrite *w)
+{
+	json_object *adoc = json_object_new_object();
+	char id[CX_OID_LEN];
+
+	cx_oid_new(id);
+	json_object_object_add(adoc, "id", json_object_new_string(id));
+	json_object_object_add(adoc, "session_id", json_object_get(json_object_object_get(
+	    w->doc, "session_id")));
+	json_object_object_add(adoc, "question_id", json_object_get(json_object_object_get(
+	    w->doc, "question_id")));
+	json_object_object_add(adoc, "answer", json_object_get(qdoc_answer(w->doc)));
+	return adoc;
+}
+
+/* The writes of session_save_with, prepared now (the documents as they are) and left to
+ * the end of the worker's round (interview_batch_commit); the response waits for them. */
+static int
+defer_save(struct cx_request *req, struct session *s, const struct qwrite *w, size_t nw,
+    int64_t rev, struct cx_error *err)
+{
+	struct interview_app *ia = req->app->data;
+	struct cx_store *store = req->app->store;
+	struct deferred *d;
+	size_t i;
+	int rc = CX_OK;
+
+	if (ia->ndeferred == ia->deferred_cap) {
+		size_t cap = ia->deferred_cap ? 2 * ia->deferred_cap : 16;
+		struct deferred *p = realloc(ia->deferred, cap * sizeof(*p));
+
+		if (p == NULL)
+			return cx_error_internal(err, "out of memory");
+		ia->deferred = p;
+		ia->deferred_cap = cap;
+	}
+	d = &ia->deferred[ia->ndeferred];
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < nw && rc == CX_OK; i++) {
+		json_object *doc = w[i].op == QW_INSERT ? json_object_get(w[i].doc) : answer_doc(&w[i]);
+
+		rc = cx_store_prepare(store, w[i].op == QW_INSERT ? QUESTIONS : ANSWERS, NULL, doc,
+		    &d->w[d->nw], err);
+		json_object_put(doc);
+		if (rc == CX_OK)
+			d->nw++;
+	}
+	if (rc == CX_OK && (rc = cx_store_prepare(store, SESSIONS,
+	    cx_filter_eq_int(cx_filter_new(), "rev", rev), s->doc, &d->w[d->nw], err)) == CX_OK)
+		d->nw++;
+	if (rc != CX_OK) {
+		for (i = 0; i < d->nw; i++)
+			cx_store_write_free(store, d->w[i]);
+		return rc;
+	}
+	d->req = req;
+	snprintf(d->session_id, sizeof(d->session_id), "%s", cx_json_str(s->doc, "id"));
+	ia->ndeferred++;
+	req->hold = 1;
+	return CX_OK;
+}
+
+static struct deferred *
+deferred_of(struct interview_app *ia, struct cx_request *req)
+{
+	for (size_t i = 0; i < ia->ndeferred; i++)
+		if (ia->deferred[i].req == req)
+			return &ia->deferred[i];
+	return NULL;
+}
+
+/* Where state_flush leaves what a held request owes Redis. */
+int
+session_hold_state(struct cx_request *req)
+{
+	struct interview_app *ia = req->app->data;
+	struct deferred *d = req->hold ? deferred_of(ia, req) : NULL;
+	size_t i;
+
+	if (d == NULL)
+		return 0;
+	if (ia->refresh_doc != NULL) {
+		json_object_put(d->refresh_doc);
+		d->refresh_doc = ia->refresh_doc;
+		d->refresh_ms = ia->refresh_ms;
+		ia->refresh_doc = NULL;
+	}
+	if (ia->outbox != NULL) {
+		if (d->outbox == NULL)
+			d->outbox = json_object_new_array();
+		for (i = 0; i < json_object_array_length(ia->outbox); i++)
+			json_object_array_add(d->outbox, json_object_get(
+			    json_object_array_get_idx(ia->outbox, i)));
+		snprintf(d->outbox_session, sizeof(d->outbox_session), "%s", ia->outbox_session);
+		json_object_put(ia->outbox);
+		ia->outbox = NULL;
+	}
+	return 1;
+}
+
+void
+interview_batch_commit(struct cx_app *app)
+{
+	struct interview_app *ia = app->data;
+	struct cx_error err = { 0 };
+	size_t i, nok = 0;
+	int rc;
+
+	if (ia == NULL || ia->ndeferred == 0)
+		return;
+	rc = cx_store_begin(app->store, &err);
+	for (i = 0; i < ia->ndeferred && rc == CX_OK; i++) {
+		struct deferred *d = &ia->deferred[i];
+		int r = cx_store_apply(app->store, d->w, d->nw, &err);
+
+		d->ok = r == CX_OK;
+		nok += (size_t)d->ok;
+		if (r != CX_OK && r != CX_ECONFLICT && r != CX_ENOTFOUND)
+			rc = r;   /* the transaction is lost */
+		cx_error_clear(&err);
+	}
+	if (rc == CX_OK && nok > 0)
+		rc = cx_store_commit(app->store, &err);
+	else
+		cx_store_rollback(app->store);
+	if (rc != CX_OK) {
+		cx_logf(CX_LOG_WARN, "%zu deferred write(s) not stored, done again one by one: %s",
+		    ia->ndeferred, err.message);
+		cx_error_clear(&err);
+	}
+	for (i = 0; i < ia->ndeferred; i++) {
+		ia->deferred[i].ok = ia->deferred[i].ok && rc == CX_OK;
+		ia->deferred[i].req->held_ok = ia->deferred[i].ok;
+	}
+}
+
+void
+interview_batch_release(struct cx_request *req, int ok)
+{
+	struct interview_app *ia = req->app->data;
+	struct deferred *d = deferred_of(ia, req);
+	struct cached_doc gone;
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->nw; i++)
+		cx_store_write_free(req->app->store, d->w[i]);
+	d->nw = 0;
+	d->req = NULL;
+	if (ok) {   /* what it owes Redis, now that it is stored */
+		json_object_put(ia->refresh_doc);
+		ia->refresh_doc = d->refresh_doc;
+		ia->refresh_ms = d->refresh_ms;
+		json_object_put(ia->outbox);
+		ia->outbox = d->outbox;
+		snprintf(ia->outbox_session, sizeof(ia->outbox_session), "%s", d->outbox_session);
+		req->hold = 0;
+		state_flush(req);
+	} else {   /* the worker's copy is not what the store holds */
+		json_object_put(d->refresh_doc);
+		json_object_put(d->outbox);
+		if (doc_cache_take(&ia->docs, d->session_id, &gone)) {
+			json_object_put(gone.doc);
+			json_object_put(gone.qdocs);
+			json_object_put(gone.log);
+		}
+	}
+	d->refresh_doc = d->outbox = NULL;
+	for (i = 0; i < ia->ndeferred && ia->deferred[i].req == NULL; i++)
+		;
+	if (i == ia->ndeferred)   /* all settled */
+		ia->ndeferred = 0;
+}
+
 int
 session_save_with(struct cx_request *req, struct session *s, const struct qwrite *w,
     size_t nw, struct cx_error *err)
@@ -977,6 +1151,14 @@ session_save_with(struct cx_request *req, struct session *s, const struct qwrite
 	json_object_object_add(s->doc, "rev", json_object_new_int64(rev + 1));
 	json_object_object_add(s->doc, "updated_at", json_object_new_string(now));
 	nlog = s->new_log != NULL ? json_object_array_length(s->new_log) : 0;
+	if (s->defer && nlog == 0 && nw < DEFER_WRITES && !req->no_defer &&
+	    ((struct interview_app *)req->app->data)->may_defer) {
+		if ((rc = defer_save(req, s, w, nw, rev, err)) != CX_OK)
+			return rc;
+		s->clean = 1;
+		state_refresh(req, s->doc, s->now_ms);
+		return CX_OK;
+	}
 	if (nw + nlog > 0 && (rc = cx_store_begin(store, err)) != CX_OK)
 		return rc;
 	rc = nlog > 0 ? write_log(store, s, err) : CX_OK;

@@ -82,6 +82,8 @@ state_flush(struct cx_request *req)
 
 	if (doc == NULL && nmsg == 0)
 		return;
+	if (session_hold_state(req))   /* sent once the writes it reports are stored */
+		return;
 	if (redis_quiet(ia))
 		goto out;
 	id = doc != NULL ? cx_json_str(doc, "id") : ia->outbox_session;
