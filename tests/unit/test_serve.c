@@ -68,6 +68,58 @@ static const struct cx_program store_program = {
 static char dir[64], sock[96];
 static pid_t master;
 
+/* Deferred writes: /defer holds its response for the end of the round; the round's
+ * "writes" are stored by batch_commit, except those of /defer-fail, which then run again
+ * (no_defer). The state below lives in the worker. */
+static struct cx_request *pending[64];
+static size_t npending;
+
+static int
+deferring(struct cx_request *req, struct cx_error *err)
+{
+	(void)err;
+	if (req->no_defer)
+		return cx_http_ok(req, 200, json_object_new_string("written at once"), NULL);
+	req->hold = 1;
+	pending[npending++] = req;
+	return cx_http_ok(req, 200, json_object_new_string("deferred"), NULL);
+}
+
+static void
+batch_commit(struct cx_app *app)
+{
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	char marker[128];
+	FILE *fp;
+
+	(void)app;
+	nanosleep(&ts, NULL);   /* a response sent before the writes would arrive first */
+	for (size_t i = 0; i < npending; i++)
+		pending[i]->held_ok = strstr(pending[i]->path, "fail") == NULL;
+	npending = 0;
+	snprintf(marker, sizeof(marker), "%s/stored", dir);
+	if ((fp = fopen(marker, "w")) != NULL)
+		fclose(fp);
+}
+
+static void
+batch_release(struct cx_request *req, int ok)
+{
+	(void)req;
+	(void)ok;
+}
+
+static const struct cx_route batch_routes[] = {
+	{ "GET", "/defer", CX_PUBLIC, CX_BODY_NONE, 0, deferring },
+	{ "GET", "/defer-fail", CX_PUBLIC, CX_BODY_NONE, 0, deferring },
+	{ "GET", "/fast", CX_PUBLIC, CX_BODY_NONE, 0, fast },
+};
+
+static const struct cx_program batch_program = {
+	.name = "cx-test", .routes = batch_routes, .nroutes = 3, .needs = 0,
+	.batch_commit = batch_commit, .batch_release = batch_release,
+};
+
 static void
 start_program(const struct cx_program *prog)
 {
@@ -127,7 +179,14 @@ start_sharded(void)
 	start_program(&sharded_program);
 }
 
+static void
+start_batch(void)
+{
+	start_program(&batch_program);
+}
+
 TestSuite(serve, .init = start, .fini = stop, .timeout = 30);
+TestSuite(serve_batch, .init = start_batch, .fini = stop, .timeout = 30);
 TestSuite(serve_sharded, .init = start_sharded, .fini = stop, .timeout = 30);
 TestSuite(serve_store, .init = start_with_store, .fini = stop, .timeout = 30);
 
@@ -180,15 +239,13 @@ pair(unsigned char *p, const char *name, const char *value)
 	return 2 + n + v;
 }
 
-/* Send GET path on fd (keep: ask to keep the connection) and return the whole
- * CGI response (headers and body), or NULL when the server closed or timed out. */
-static char *
-fcgi_get(int fd, const char *path, int keep)
+/* Send GET path on fd (keep: ask to keep the connection). */
+static void
+fcgi_send(int fd, const char *path, int keep)
 {
 	unsigned char buf[2048], params[1024];
 	unsigned char begin[8] = { 0, 1, (unsigned char)(keep ? 1 : 0), 0, 0, 0, 0, 0 };
-	size_t n = 0, np = 0, got = 0;
-	char *out = calloc(1, 65536);
+	size_t n = 0, np = 0;
 
 	np += pair(params + np, "REQUEST_METHOD", "GET");
 	np += pair(params + np, "DOCUMENT_URI", path);
@@ -198,6 +255,16 @@ fcgi_get(int fd, const char *path, int keep)
 	n += record(buf + n, 4, "", 0);
 	n += record(buf + n, 5, "", 0);
 	cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+}
+
+/* The whole CGI response (headers and body) to the request sent on fd, or NULL when the
+ * server closed or timed out. */
+static char *
+fcgi_recv(int fd)
+{
+	size_t got = 0;
+	char *out = calloc(1, 65536);
+
 	for (;;) {
 		unsigned char h[8], body[65536 + 256];
 		size_t len, pad;
@@ -218,6 +285,13 @@ fcgi_get(int fd, const char *path, int keep)
 		if (h[1] == 3)   /* FCGI_END_REQUEST */
 			return out;
 	}
+}
+
+static char *
+fcgi_get(int fd, const char *path, int keep)
+{
+	fcgi_send(fd, path, keep);
+	return fcgi_recv(fd);
 }
 
 /* ---- tests --------------------------------------------------------------------- */
@@ -465,4 +539,44 @@ Test(serve_sharded, a_shard_survives_its_worker)
 	cr_assert_eq(kill((pid_t)before, SIGKILL), 0);
 	after = pid_on(path);
 	cr_expect(after > 0 && after != before, "shard 3 still names worker %ld", before);
+}
+
+/* ---- deferred writes ------------------------------------------------------------ */
+
+/* A held response goes out only once the round's writes are stored; a request whose
+ * writes were not stored is served again, writing at once; others are not held. */
+Test(serve_batch, held_responses_wait_for_the_rounds_writes)
+{
+	int a = fcgi_connect(), b = fcgi_connect(), c;
+	char marker[128], *r;
+
+	snprintf(marker, sizeof(marker), "%s/stored", dir);
+	fcgi_send(a, "/defer", 1);
+	fcgi_send(b, "/defer-fail", 1);
+	r = fcgi_recv(a);
+	cr_assert_not_null(r, "no answer to the held request");
+	cr_expect_not_null(strstr(r, "\"deferred\""), "%s", r);
+	cr_expect_eq(access(marker, F_OK), 0, "the response went out before its writes were "
+	    "stored");
+	free(r);
+	r = fcgi_recv(b);
+	cr_assert_not_null(r, "no answer to the request whose writes failed");
+	cr_expect_not_null(strstr(r, "\"written at once\""), "it was not served again: %s", r);
+	free(r);
+	/* kept connections go on; a request that holds nothing is answered as ever (a
+	 * connection is only opened to send a request at once, as nginx does: a new one is
+	 * read as soon as it is accepted) */
+	c = fcgi_connect();
+	r = fcgi_get(c, "/fast", 0);
+	cr_assert_not_null(r);
+	cr_expect_not_null(strstr(r, "\"fast\""));
+	free(r);
+	unlink(marker);
+	r = fcgi_get(a, "/defer", 0);
+	cr_assert_not_null(r, "a kept connection no longer answers after a held request");
+	cr_expect_eq(access(marker, F_OK), 0);
+	free(r);
+	close(a);
+	close(b);
+	close(c);
 }
