@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cx_time.h"
 #include "interview_it.h"
@@ -682,4 +684,67 @@ Test(storage, the_anti_cheat_log_lives_beside_the_session)
 	json_object_put(s);
 	free(nonce);
 	it_user_free(&u);
+}
+
+/* A worker stores the answers it has in hand at once (one commit for all of them):
+ * answers sent at the same moment to many sessions are each stored, once, with their
+ * sessions moved on, and each candidate gets the answer to their own question (sessions
+ * of 3 questions, all answered). */
+#define PARALLEL 6
+#define ROUNDS 3
+Test(storage, answers_sent_at_once_to_many_sessions_are_all_stored)
+{
+	struct it_user u[PARALLEL];
+	char id[PARALLEL][32], *nonce[PARALLEL];
+	pid_t pid[PARALLEL];
+	int i, status;
+
+	for (i = 0; i < PARALLEL; i++)
+		nonce[i] = iv_begin(&u[i], id[i]);
+	for (i = 0; i < PARALLEL; i++) {
+		pid[i] = fork();
+		cr_assert_geq(pid[i], 0);
+		if (pid[i] == 0) {   /* answer ROUNDS questions in a row; exit 0 if all went well */
+			char q[16] = "q1";
+			int k;
+
+			for (k = 0; k < ROUNDS; k++) {
+				struct http_response *r = iv_answer(u[i].access, id[i], q, GOOD, "text");
+				json_object *d = r != NULL && r->status == 200 ?
+				    http_json_path(r, "data") : NULL;
+				const char *sid = d != NULL ? iv_str_or_null(d, "session_id") : NULL;
+				const char *qid = d != NULL ? iv_str_or_null(d, "question_id") : NULL;
+				const char *next = d != NULL ? iv_str_or_null(d, "next_question_id") : NULL;
+
+				if (sid == NULL || strcmp(sid, id[i]) != 0 || qid == NULL ||
+				    strcmp(qid, q) != 0 || (next == NULL && k + 1 < ROUNDS) ||
+				    iv_int(d, "progress.answered") != k + 1)
+					_exit(1);
+				snprintf(q, sizeof(q), "%s", next != NULL ? next : "");
+				http_response_free(r);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < PARALLEL; i++) {
+		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "candidate %d did not get their answers recorded in turn", i);
+	}
+	for (i = 0; i < PARALLEL; i++) {
+		json_object *s = iv_get(u[i].access, id[i]);
+		char *v;
+
+		cr_expect_eq(iv_int(s, "progress.answered"), ROUNDS);
+		cr_expect_eq(json_object_array_length(iv_arr(s, "answers")), ROUNDS);
+		json_object_put(s);
+		v = iv_db_get(id[i], "$.answered");
+		cr_expect_str_eq(iv_nz(v), "3", "the stored session did not move on");
+		free(v);
+		cr_expect_eq(iv_db_exec("UPDATE interview_answers SET doc = doc WHERE "   /* counts */
+		    "json_extract(doc, '$.session_id') = ?1", id[i], NULL, NULL), ROUNDS,
+		    "answer documents of session %d", i);
+		free(nonce[i]);
+		it_user_free(&u[i]);
+	}
 }
