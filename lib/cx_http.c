@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cx_buf.h"
 #include "cx_crypto.h"
 #include "cx_http.h"
 #include "cx_json.h"
@@ -556,6 +557,7 @@ cx_http_rewind(struct cx_request *req)
 int
 cx_http_json(struct cx_request *req, int status, json_object *body)
 {
+	struct cx_buf b = { 0 };
 	const char *text;
 	size_t len = 0;
 
@@ -564,8 +566,13 @@ cx_http_json(struct cx_request *req, int status, json_object *body)
 		return CX_OK;
 	}
 	cx_http_add_header(req, "Cache-Control", "no-store");
-	text = cx_json_text(body, &len);
+	if (cx_json_write(&b, body) == 0) {
+		text = b.data;
+		len = b.len;
+	} else   /* out of memory: json-c may still manage */
+		text = cx_json_text(body, &len);
 	cx_http_send(req, status, "application/json", text, len);
+	cx_buf_free(&b);
 	json_object_put(body);
 	return CX_OK;
 }

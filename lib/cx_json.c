@@ -1,8 +1,11 @@
 /* cx_json: bounded parsing and typed readers. */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cx_buf.h"
 #include "cx_json.h"
 
 int
@@ -161,6 +164,187 @@ cx_json_text(json_object *obj, size_t *len)
 	return json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
 }
 
+/* ---- serialization -------------------------------------------------------------- */
+
+/* What cx_json_raw marks its values with (their serializer's userdata). */
+static const char raw_marker[] = "cx_json_raw";
+
+static int
+grow(struct cx_buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 1024;
+	char *p;
+
+	if (b->failed)
+		return -1;
+	if (n > (size_t)-1 / 4 - b->len) {
+		b->failed = 1;
+		return -1;
+	}
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	if ((p = realloc(b->data, cap)) == NULL) {
+		b->failed = 1;
+		return -1;
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+static inline void
+put(struct cx_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap && grow(b, n) != 0)
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
+static inline void
+put_c(struct cx_buf *b, char c)
+{
+	if (b->len + 2 > b->cap && grow(b, 1) != 0)
+		return;
+	b->data[b->len++] = c;
+}
+
+/* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE. */
+static void
+put_string(struct cx_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, start = 0;
+	char esc[6];
+
+	put_c(b, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(b, s + start, i - start);
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			n = 6;
+			break;
+		}
+		put(b, esc, n);
+		start = i + 1;
+	}
+	put(b, s + start, len - start);
+	put_c(b, '"');
+}
+
+static void
+put_int(struct cx_buf *b, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static void
+put_value(struct cx_buf *b, json_object *o)
+{
+	const char *text;
+	size_t i, n, len;
+	int64_t v;
+	int first = 1;
+
+	if (o != NULL && json_object_get_userdata(o) != NULL) {
+		/* a value with a serializer of its own (json_object_set_serializer): a frozen
+		 * one here, else json-c's (a parsed number keeps its text so) */
+		if (json_object_get_userdata(o) == (void *)raw_marker) {
+			put(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+			return;
+		}
+		goto json_c;
+	}
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		put(b, "null", 4);
+		return;
+	case json_type_boolean:
+		if (json_object_get_boolean(o))
+			put(b, "true", 4);
+		else
+			put(b, "false", 5);
+		return;
+	case json_type_int:
+		v = json_object_get_int64(o);
+		if (v != INT64_MAX) {   /* else maybe a larger unsigned one: json-c writes it */
+			put_int(b, v);
+			return;
+		}
+		break;
+	case json_type_string:
+		put_string(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+		return;
+	case json_type_array:
+		put_c(b, '[');
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				put_c(b, ',');
+			put_value(b, json_object_array_get_idx(o, i));
+		}
+		put_c(b, ']');
+		return;
+	case json_type_object:
+		put_c(b, '{');
+		json_object_object_foreach(o, key, val) {
+			if (!first)
+				put_c(b, ',');
+			first = 0;
+			put_string(b, key, strlen(key));
+			put_c(b, ':');
+			put_value(b, val);
+		}
+		put_c(b, '}');
+		return;
+	case json_type_double:   /* json-c's own format */
+		break;
+	}
+json_c:
+	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (text == NULL)
+		b->failed = 1;
+	else
+		put(b, text, len);
+}
+
+int
+cx_json_write(struct cx_buf *b, json_object *obj)
+{
+	put_value(b, obj);
+	if (b->failed)
+		return -1;
+	if (b->data != NULL)
+		b->data[b->len] = '\0';
+	return 0;
+}
+
 static int
 raw_to_string(json_object *jso, struct printbuf *pb, int level, int flags)
 {
@@ -176,17 +360,17 @@ cx_json_raw(const char *text, size_t len)
 	json_object *o = json_object_new_string_len(text, (int)len);
 
 	if (o != NULL)
-		json_object_set_serializer(o, raw_to_string, NULL, NULL);
+		json_object_set_serializer(o, raw_to_string, (void *)raw_marker, NULL);
 	return o;
 }
 
 json_object *
 cx_json_freeze(json_object *obj)
 {
-	size_t len = 0;
-	const char *text = cx_json_text(obj, &len);
-	json_object *raw = text != NULL ? cx_json_raw(text, len) : NULL;
+	struct cx_buf b = { 0 };
+	json_object *raw = cx_json_write(&b, obj) == 0 ? cx_json_raw(b.data, b.len) : NULL;
 
+	cx_buf_free(&b);
 	json_object_put(obj);
 	return raw;
 }

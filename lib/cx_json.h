@@ -37,6 +37,11 @@ const char *cx_json_str(json_object *obj, const char *field);
 /* Serialize compactly; the string is owned by obj (valid until obj changes/frees). */
 const char *cx_json_text(json_object *obj, size_t *len);
 
+struct cx_buf;
+/* Append the compact JSON of obj to b (NUL-terminated): the same text as cx_json_text,
+ * written faster than json-c does. -1 when out of memory (b->failed). */
+int cx_json_write(struct cx_buf *b, json_object *obj);
+
 /* A value that serializes as the JSON text given (copied; not checked): a document sent
  * in more than one message is serialized once. Only for output: its fields cannot be
  * read (it is a string to json-c). */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cx_buf.h"
+#include "cx_json.h"
 #include "cx_log.h"
 #include "cx_store.h"
 #include "cx_store_impl.h"
@@ -1169,21 +1170,22 @@ sq_insert(struct cx_store *store, const char *coll, json_object *doc, struct cx_
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
 	const struct table_info *t;
+	struct cx_buf text = { 0 };
 	json_object *id;
-	const char *text;
 	char *keys;
-	size_t len;
 	int rc, oom;
 
 	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
 	json_object_object_get_ex(doc, "id", &id);
-	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
 	keys = keys_text(t, doc, &oom);
-	if (text == NULL || oom)
-		return cx_error_internal(err, "out of memory serializing a document");
-	rc = insert_text(s, coll, json_object_get_string(id), text, len, keys, err);
+	if (cx_json_write(&text, doc) != 0 || oom)
+		rc = cx_error_internal(err, "out of memory serializing a document");
+	else
+		rc = insert_text(s, coll, json_object_get_string(id), text.data, text.len, keys,
+		    err);
 	free(keys);
+	cx_buf_free(&text);
 	return rc;
 }
 
@@ -1385,19 +1387,19 @@ sq_replace_one(struct cx_store *store, const char *coll, const struct cx_filter 
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
 	const struct table_info *t;
-	const char *text;
+	struct cx_buf text = { 0 };
 	char *keys;
-	size_t len;
 	int rc, oom;
 
 	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
-	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
 	keys = keys_text(t, doc, &oom);
-	if (text == NULL || oom)
-		return cx_error_internal(err, "out of memory serializing a document");
-	rc = replace_text(s, t, coll, filter, id, text, len, keys, err);
+	if (cx_json_write(&text, doc) != 0 || oom)
+		rc = cx_error_internal(err, "out of memory serializing a document");
+	else
+		rc = replace_text(s, t, coll, filter, id, text.data, text.len, keys, err);
 	free(keys);
+	cx_buf_free(&text);
 	return rc;
 }
 
@@ -1429,8 +1431,7 @@ sq_prepare(struct cx_store *store, const char *coll, struct cx_filter *filter, c
 	struct sqlite_store *s = (struct sqlite_store *)store;
 	const struct table_info *t;
 	struct cx_store_write *w;
-	const char *text;
-	size_t len;
+	struct cx_buf text = { 0 };
 	int rc, oom;
 
 	*out = NULL;
@@ -1444,16 +1445,17 @@ sq_prepare(struct cx_store *store, const char *coll, struct cx_filter *filter, c
 	}
 	w->filter = filter;
 	snprintf(w->coll, sizeof(w->coll), "%s", coll);
-	text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
 	w->keys = keys_text(t, doc, &oom);
 	w->id = strdup(id);
-	w->text = text != NULL ? malloc(len + 1) : NULL;
+	if (cx_json_write(&text, doc) == 0) {
+		w->len = text.len;
+		w->text = cx_buf_take(&text);
+	}
+	cx_buf_free(&text);
 	if (w->id == NULL || w->text == NULL || oom) {
 		sq_write_free(w);
 		return cx_error_internal(err, "out of memory serializing a document");
 	}
-	memcpy(w->text, text, len + 1);
-	w->len = len;
 	*out = w;
 	return CX_OK;
 }

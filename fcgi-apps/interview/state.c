@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cx_buf.h"
 #include "cx_json.h"
 #include "cx_log.h"
 #include "cx_redis.h"
@@ -49,6 +50,7 @@ state_publish(struct cx_request *req, const char *session_id, const char *type,
 {
 	struct interview_app *ia = req->app->data;
 	json_object *msg = json_object_new_object();
+	struct cx_buf b = { 0 };
 	char now[CX_TIME_LEN];
 	const char *text;
 	size_t len;
@@ -58,10 +60,15 @@ state_publish(struct cx_request *req, const char *session_id, const char *type,
 	json_object_object_add(msg, "session_id", json_object_new_string(session_id));
 	json_object_object_add(msg, "at", json_object_new_string(now));
 	json_object_object_add(msg, "data", data);
-	text = cx_json_text(msg, &len);
+	if (cx_json_write(&b, msg) == 0) {
+		text = b.data;
+		len = b.len;
+	} else
+		text = cx_json_text(msg, &len);
 	if (ia->outbox == NULL)
 		ia->outbox = json_object_new_array();
 	json_object_array_add(ia->outbox, json_object_new_string_len(text, (int)len));
+	cx_buf_free(&b);
 	snprintf(ia->outbox_session, sizeof(ia->outbox_session), "%s", session_id);
 	json_object_put(msg);
 }

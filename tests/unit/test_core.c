@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "cx_buf.h"
 #include "cx_error.h"
 #include "cx_json.h"
 #include "cx_time.h"
@@ -112,6 +113,62 @@ Test(json, parse_rejects_garbage_and_depth)
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	cr_assert_eq(cx_json_parse(deep, sizeof(deep), &obj, &err), CX_EBADREQ);
+}
+
+/* cx_json_write writes what json-c writes, byte for byte. */
+Test(json, the_fast_writer_writes_what_json_c_writes)
+{
+	static const char *const docs[] = {
+		"{}", "[]", "null", "true", "0", "-1", "9223372036854775807",
+		"18446744073709551615", "-9223372036854775808", "2.5", "1e300", "-0.0", "3.0",
+		"\"\"", "\"plain\"", "\"quote \\\" backslash \\\\ slash / end\"",
+		"\"\\b\\f\\n\\r\\t \\u0001 \\u001f \\u007f\"", "\"caf\u00e9 \u2603 \\ud83d\\ude00\"",
+		"{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":{\"e\":\"f\",\"g\":[]},\"h\":false}",
+		"[null,null,[[]],{\"\\n\":\"k\\u0000v\"}]",
+		"{\"score\":71.25,\"weight\":0.45,\"n\":-12,\"big\":123456789012}",
+	};
+	struct cx_buf b = { 0 };
+	json_object *o, *wrap;
+	size_t i, len;
+	const char *want;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		o = json_tokener_parse(docs[i]);
+		cr_assert(o != NULL || strcmp(docs[i], "null") == 0, "%s", docs[i]);
+		want = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		b.len = 0;
+		cr_assert_eq(cx_json_write(&b, o), 0);
+		cr_expect_eq(b.len, len, "%s: %zu vs %zu", docs[i], b.len, len);
+		cr_expect_str_eq(b.data, want, "%s", docs[i]);
+		json_object_put(o);
+	}
+	/* values built in memory, and a frozen value inside */
+	o = json_object_new_object();
+	json_object_object_add(o, "d", json_object_new_double(0.1));
+	json_object_object_add(o, "i", json_object_new_int64(-42));
+	json_object_object_add(o, "u", json_object_new_uint64(18446744073709551000ULL));
+	json_object_object_add(o, "s", json_object_new_string_len("a\0b", 3));
+	wrap = json_object_new_array();
+	json_object_array_add(wrap, o);
+	json_object_array_add(wrap, cx_json_raw("{\"x\":[1]}", 9));
+	{   /* any value with a serializer of its own is written by it */
+		json_object *own = json_object_new_object();
+
+		json_object_set_serializer(own, json_object_userdata_to_json_string,
+		    strdup("{\"own\":true}"), json_object_free_userdata);
+		json_object_array_add(wrap, own);
+	}
+	want = json_object_to_json_string_length(wrap, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	b.len = 0;
+	cr_assert_eq(cx_json_write(&b, wrap), 0);
+	cr_expect_eq(b.len, len);
+	cr_expect_eq(memcmp(b.data, want, len), 0, "%s vs %s", b.data, want);
+	cr_expect_not_null(strstr(b.data, "{\"x\":[1]}"));
+	cr_expect_not_null(strstr(b.data, "{\"own\":true}"));
+	json_object_put(wrap);
+	cx_buf_free(&b);
 }
 
 /* A document serialized once goes into several messages as the same text. */
