@@ -229,6 +229,16 @@ void state_refresh(struct cx_request *req, json_object *doc, int64_t now_ms);
 void state_publish(struct cx_request *req, const char *session_id, const char *type,
     json_object *data);
 void state_flush(struct cx_request *req);
+/* What a request owes Redis: the state hash of doc (or NULL) at refresh_ms, and the
+ * messages of outbox (or NULL) on session's event channel. */
+struct state_due {
+	json_object *doc;
+	int64_t refresh_ms;
+	json_object *outbox;
+	const char *session;
+};
+/* Send due[0..n) in one round trip (a round's answers, once stored). */
+void state_send(struct cx_app *app, const struct state_due *due, size_t n);
 /* state_flush of a request whose writes are deferred: what it owes Redis is kept with
  * them (sent by interview_batch_release once they are stored). 1 if so. */
 int session_hold_state(struct cx_request *req);

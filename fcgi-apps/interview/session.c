@@ -1059,6 +1059,8 @@ session_hold_state(struct cx_request *req)
 	return 1;
 }
 
+static void send_states(struct cx_app *app);
+
 void
 interview_batch_commit(struct cx_app *app)
 {
@@ -1093,6 +1095,39 @@ interview_batch_commit(struct cx_app *app)
 		ia->deferred[i].ok = ia->deferred[i].ok && rc == CX_OK;
 		ia->deferred[i].req->held_ok = ia->deferred[i].ok;
 	}
+	if (rc == CX_OK)
+		send_states(app);
+}
+
+/* What the stored ones owe Redis, in one round trip. */
+static void
+send_states(struct cx_app *app)
+{
+	struct interview_app *ia = app->data;
+	struct state_due *due = calloc(ia->ndeferred, sizeof(*due));
+	size_t i, n = 0;
+
+	for (i = 0; due != NULL && i < ia->ndeferred; i++) {
+		struct deferred *d = &ia->deferred[i];
+
+		if (!d->ok || (d->refresh_doc == NULL && d->outbox == NULL))
+			continue;
+		due[n].doc = d->refresh_doc;
+		due[n].refresh_ms = d->refresh_ms;
+		due[n].outbox = d->outbox;
+		due[n++].session = d->outbox_session;
+	}
+	state_send(app, due, n);
+	for (i = 0; due != NULL && i < ia->ndeferred; i++) {
+		struct deferred *d = &ia->deferred[i];
+
+		if (d->ok) {   /* sent (or Redis is failing: skipped, as state_flush does) */
+			json_object_put(d->refresh_doc);
+			json_object_put(d->outbox);
+			d->refresh_doc = d->outbox = NULL;
+		}
+	}
+	free(due);   /* out of memory: each goes on its own in interview_batch_release */
 }
 
 void
@@ -1109,7 +1144,7 @@ interview_batch_release(struct cx_request *req, int ok)
 		cx_store_write_free(req->app->store, d->w[i]);
 	d->nw = 0;
 	d->req = NULL;
-	if (ok) {   /* what it owes Redis, now that it is stored */
+	if (ok) {   /* what it owes Redis, if interview_batch_commit could not send it */
 		json_object_put(ia->refresh_doc);
 		ia->refresh_doc = d->refresh_doc;
 		ia->refresh_ms = d->refresh_ms;

@@ -73,96 +73,146 @@ state_publish(struct cx_request *req, const char *session_id, const char *type,
 	json_object_put(msg);
 }
 
-void
-state_flush(struct cx_request *req)
-{
-	struct interview_app *ia = req->app->data;
-	json_object *doc = ia->refresh_doc;
-	struct session_time t;
-	struct cx_error err = { 0 };
+/* The commands one flush owes Redis, and the strings they point into. */
+struct state_cmds {
 	char key[96], cache[96], channel[96], remaining[24], deadline[24], ttl[24];
 	char now[CX_TIME_LEN];
-	const char *id, *current = "", *hset[12], *expire[3], *del[2], ***argv = NULL;
-	const char **pubs = NULL;   /* the PUBLISH commands, 3 strings each */
-	size_t nmsg = ia->outbox != NULL ? json_object_array_length(ia->outbox) : 0, i, n = 0;
-	int *argc = NULL;
+	const char *hset[12], *expire[3], *del[2];
+	const char **pubs;   /* the PUBLISH commands, 3 strings each (owned) */
+};
 
-	if (doc == NULL && nmsg == 0)
-		return;
-	if (session_hold_state(req))   /* sent once the writes it reports are stored */
-		return;
-	if (redis_quiet(ia))
-		goto out;
-	id = doc != NULL ? cx_json_str(doc, "id") : ia->outbox_session;
-	if (id == NULL || (argv = calloc(3 + nmsg, sizeof(*argv))) == NULL ||
-	    (argc = calloc(3 + nmsg, sizeof(*argc))) == NULL ||
-	    (pubs = calloc(3 * nmsg + 1, sizeof(*pubs))) == NULL)
-		goto out;
-	snprintf(key, sizeof(key), "interview:%s:state", id);
-	snprintf(cache, sizeof(cache), "cache:interview:%s:results", id);
-	snprintf(channel, sizeof(channel), "interview:%s:events", id);
+/* Append to argv/argc (room for 3 + the messages) the state of doc (NULL: none) at
+ * refresh_ms and the PUBLISH of each message of outbox on session id's channel. The
+ * strings stay in c, doc and outbox. Returns the commands added, or -1. */
+static int
+state_commands(struct state_cmds *c, const char *id, json_object *doc, int64_t refresh_ms,
+    json_object *outbox, const char ***argv, int *argc)
+{
+	size_t nmsg = outbox != NULL ? json_object_array_length(outbox) : 0, i;
+	struct session_time t;
+	const char *current = "";
+	int n = 0;
+
+	if ((c->pubs = calloc(3 * nmsg + 1, sizeof(*c->pubs))) == NULL)
+		return -1;
+	snprintf(c->key, sizeof(c->key), "interview:%s:state", id);
+	snprintf(c->cache, sizeof(c->cache), "cache:interview:%s:results", id);
+	snprintf(c->channel, sizeof(c->channel), "interview:%s:events", id);
 	if (doc != NULL) {
-		session_time(doc, ia->refresh_ms, &t);
+		session_time(doc, refresh_ms, &t);
 		if (session_is(doc, "active"))
 			current = session_plan_id(doc, session_current(doc));
-		snprintf(remaining, sizeof(remaining), "%lld",
+		snprintf(c->remaining, sizeof(c->remaining), "%lld",
 		    (long long)((t.remaining_ms + 999) / 1000));
-		deadline[0] = '\0';
+		c->deadline[0] = '\0';
 		if (t.running)
-			snprintf(deadline, sizeof(deadline), "%lld",
-			    (long long)((ia->refresh_ms + t.remaining_ms) / 1000));
+			snprintf(c->deadline, sizeof(c->deadline), "%lld",
+			    (long long)((refresh_ms + t.remaining_ms) / 1000));
 		/* Kept for a day after the interview could last no longer, or after it ended. */
-		snprintf(ttl, sizeof(ttl), "%lld", (long long)STATE_GRACE_SECONDS +
+		snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)STATE_GRACE_SECONDS +
 		    (session_is(doc, "completed") || session_is(doc, "terminated") ? 0 :
 		    (long long)(t.remaining_ms / 1000)));
-		cx_time_format_ms(ia->refresh_ms, now);
-		hset[0] = "HSET";
-		hset[1] = key;
-		hset[2] = "current_question";
-		hset[3] = current != NULL ? current : "";
-		hset[4] = "time_remaining";
-		hset[5] = remaining;
-		hset[6] = "status";
-		hset[7] = session_status(doc);
-		hset[8] = "last_activity";
-		hset[9] = now;
-		hset[10] = "deadline";
-		hset[11] = deadline;
-		expire[0] = "EXPIRE";
-		expire[1] = key;
-		expire[2] = ttl;
-		del[0] = "DEL";
-		del[1] = cache;
-		argv[n] = hset;
+		cx_time_format_ms(refresh_ms, c->now);
+		c->hset[0] = "HSET";
+		c->hset[1] = c->key;
+		c->hset[2] = "current_question";
+		c->hset[3] = current != NULL ? current : "";
+		c->hset[4] = "time_remaining";
+		c->hset[5] = c->remaining;
+		c->hset[6] = "status";
+		c->hset[7] = session_status(doc);
+		c->hset[8] = "last_activity";
+		c->hset[9] = c->now;
+		c->hset[10] = "deadline";
+		c->hset[11] = c->deadline;
+		c->expire[0] = "EXPIRE";
+		c->expire[1] = c->key;
+		c->expire[2] = c->ttl;
+		c->del[0] = "DEL";
+		c->del[1] = c->cache;
+		argv[n] = c->hset;
 		argc[n++] = 12;
-		argv[n] = expire;
+		argv[n] = c->expire;
 		argc[n++] = 3;
 		/* only a finished interview has a summary to cache */
 		if (session_is(doc, "completed") || session_is(doc, "terminated")) {
-			argv[n] = del;
+			argv[n] = c->del;
 			argc[n++] = 2;
 		}
 	}
 	for (i = 0; i < nmsg; i++) {
-		const char **pub = pubs + 3 * i;
+		const char **pub = c->pubs + 3 * i;
 
 		pub[0] = "PUBLISH";
-		pub[1] = channel;
-		pub[2] = json_object_get_string(json_object_array_get_idx(ia->outbox, i));
+		pub[1] = c->channel;
+		pub[2] = json_object_get_string(json_object_array_get_idx(outbox, i));
 		argv[n] = pub;
 		argc[n++] = 3;
 	}
-	/* one round trip, applied as one (what a reader of the state sees matches the
-	 * events published with it) */
-	if (cx_redis_multi_nowait(req->app->redis, &err, n, argc, argv) != CX_OK) {
-		cx_logf(CX_LOG_WARN, "interview %s: state and %zu event(s) not sent to Redis: %s",
-		    id, nmsg, err.message);
+	return n;
+}
+
+/* Send what each of due[0..n) owes Redis: one round trip, applied as one (what a reader
+ * of a state sees matches the events published with it). */
+void
+state_send(struct cx_app *app, const struct state_due *due, size_t n)
+{
+	struct interview_app *ia = app->data;
+	struct cx_error err = { 0 };
+	struct state_cmds *cmds = NULL;
+	const char ***argv = NULL;
+	int *argc = NULL, k;
+	size_t i, room = 0, ncmds = 0;
+
+	if (n == 0 || redis_quiet(ia))
+		return;
+	for (i = 0; i < n; i++)
+		room += 3 + (due[i].outbox != NULL ?
+		    json_object_array_length(due[i].outbox) : 0);
+	if ((cmds = calloc(n, sizeof(*cmds))) == NULL ||
+	    (argv = calloc(room, sizeof(*argv))) == NULL ||
+	    (argc = calloc(room, sizeof(*argc))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const char *id = due[i].doc != NULL ? cx_json_str(due[i].doc, "id") :
+		    due[i].session;
+
+		if (id == NULL || (due[i].doc == NULL && due[i].outbox == NULL))
+			continue;
+		if ((k = state_commands(&cmds[i], id, due[i].doc, due[i].refresh_ms,
+		    due[i].outbox, argv + ncmds, argc + ncmds)) < 0)
+			goto out;
+		ncmds += (size_t)k;
+	}
+	if (ncmds > 0 && cx_redis_multi_nowait(app->redis, &err, ncmds, argc, argv) !=
+	    CX_OK) {
+		cx_logf(CX_LOG_WARN, "the state of %zu interview(s) and their events not sent to "
+		    "Redis: %s", n, err.message);
 		redis_failed(ia);
 	}
 out:
-	free(pubs);
+	for (i = 0; cmds != NULL && i < n; i++)
+		free(cmds[i].pubs);
+	free(cmds);
 	free(argv);
 	free(argc);
+}
+
+void
+state_flush(struct cx_request *req)
+{
+	struct interview_app *ia = req->app->data;
+	struct state_due due;
+
+	if (ia->refresh_doc == NULL && ia->outbox == NULL)
+		return;
+	if (session_hold_state(req))   /* sent once the writes it reports are stored */
+		return;
+	due.doc = ia->refresh_doc;
+	due.refresh_ms = ia->refresh_ms;
+	due.outbox = ia->outbox;
+	due.session = ia->outbox_session;
+	state_send(req->app, &due, 1);
 	json_object_put(ia->refresh_doc);
 	ia->refresh_doc = NULL;
 	json_object_put(ia->outbox);
