@@ -799,6 +799,41 @@ session_assemble(struct session *s, struct cx_error *err)
 	return CX_OK;
 }
 
+#define READ_AHEAD 3   /* questions read with the one just asked: the next to be asked */
+
+/* Question qid, just asked, and the READ_AHEAD planned after it (none has an answer yet)
+ * in one query, kept in s->qdocs: the next answers find theirs there. */
+static int
+read_ahead(struct session *s, const char *qid, json_object **qdoc, struct cx_error *err)
+{
+	json_object *ids = json_object_new_array(), *docs = NULL;
+	struct cx_filter *f;
+	int index = session_plan_index(s->doc, qid), i, rc;
+	size_t k;
+
+	json_object_array_add(ids, json_object_new_string(qid));
+	for (i = index + 1; index >= 0 && i <= index + READ_AHEAD; i++) {
+		const char *next = session_plan_id(s->doc, i);
+
+		if (next != NULL && (s->qdocs == NULL ||
+		    !json_object_object_get_ex(s->qdocs, next, NULL)))
+			json_object_array_add(ids, json_object_new_string(next));
+	}
+	f = cx_filter_in(cx_filter_eq_str(cx_filter_new(), "session_id",
+	    cx_json_str(s->doc, "id")), "question_id", ids);
+	rc = cx_store_find(s->req->app->store, QUESTIONS, f, NULL, 0, 0, 0, &docs, err);
+	cx_filter_free(f);
+	for (k = 0; rc == CX_OK && k < json_object_array_length(docs); k++)
+		keep_question(s, json_object_get(json_object_array_get_idx(docs, k)));
+	json_object_put(docs);
+	if (rc != CX_OK)
+		return rc;
+	if (s->qdocs == NULL || !json_object_object_get_ex(s->qdocs, qid, qdoc))
+		return cx_error_set(err, CX_ENOTFOUND, "Question %s is not part of this interview",
+		    qid);
+	return CX_OK;
+}
+
 /* Question qid of s, with its answer when it has one; with_answer 0: the caller knows
  * it has none (it was asked by this very request). */
 static int
@@ -814,6 +849,8 @@ read_question(struct session *s, const char *qid, int with_answer, json_object *
 	if (s->assembled)
 		return cx_error_set(err, CX_ENOTFOUND, "Question %s is not part of this interview",
 		    qid);
+	if (!with_answer)
+		return read_ahead(s, qid, qdoc, err);
 	f = cx_filter_eq_str(cx_filter_eq_str(cx_filter_new(), "session_id",
 	    cx_json_str(s->doc, "id")), "question_id", qid);
 	rc = cx_store_find_one(s->req->app->store, QUESTIONS, f, qdoc, err);
@@ -876,11 +913,31 @@ session_new_question(struct session *s, json_object *question)
 	return qdoc;
 }
 
+/* The answered questions of a session not read whole: nothing but a retry of a lost
+ * response needs them again (it reads them back), and a worker caching every one of them
+ * held 20 documents per interview by its end. */
+static void
+drop_answered(struct session *s)
+{
+	const char *drop[64];
+	size_t n = 0, i;
+
+	if (s->assembled || s->qdocs == NULL)
+		return;
+	json_object_object_foreach(s->qdocs, qid, qdoc) {
+		if (n < sizeof(drop) / sizeof(drop[0]) && qdoc_answer(qdoc) != NULL)
+			drop[n++] = qid;
+	}
+	for (i = 0; i < n; i++)
+		json_object_object_del(s->qdocs, drop[i]);
+}
+
 void
 session_free(struct session *s)
 {
 	if (s->req != NULL)
 		state_flush(s->req);
+	drop_answered(s);
 	if (s->doc != NULL && s->clean && s->req != NULL)
 		doc_cache_put(&((struct interview_app *)s->req->app->data)->docs, s->doc,
 		    s->qdocs, s->log, s->assembled, session_rev(s->doc));
