@@ -729,19 +729,27 @@ attach_answer(json_object *qdoc, json_object *adoc)
 		json_object_object_add(qdoc, "answer", json_object_get(a));
 }
 
+/* Every document of coll that belongs to s. */
+static int
+session_docs(struct session *s, const char *coll, json_object **docs, struct cx_error *err)
+{
+	struct cx_filter *f = cx_filter_eq_str(cx_filter_new(), "session_id",
+	    cx_json_str(s->doc, "id"));
+	int rc = cx_store_find(s->req->app->store, coll, f, NULL, 0, 0, 0, docs, err);
+
+	cx_filter_free(f);
+	return rc;
+}
+
 /* The answers of s, onto the questions read so far. */
 static int
 read_answers(struct session *s, struct cx_error *err)
 {
-	struct cx_filter *f;
 	json_object *docs = NULL, *qdoc;
 	size_t i;
 	int rc;
 
-	f = cx_filter_eq_str(cx_filter_new(), "session_id", cx_json_str(s->doc, "id"));
-	rc = cx_store_find(s->req->app->store, ANSWERS, f, NULL, 0, 0, 0, &docs, err);
-	cx_filter_free(f);
-	if (rc != CX_OK)
+	if ((rc = session_docs(s, ANSWERS, &docs, err)) != CX_OK)
 		return rc;
 	for (i = 0; i < json_object_array_length(docs); i++) {
 		json_object *d = json_object_array_get_idx(docs, i);
@@ -758,17 +766,13 @@ read_answers(struct session *s, struct cx_error *err)
 int
 session_assemble(struct session *s, struct cx_error *err)
 {
-	struct cx_filter *f;
 	json_object *docs = NULL;
 	size_t i;
 	int rc, n, missing = 0;
 
 	if (s->assembled)
 		return CX_OK;
-	f = cx_filter_eq_str(cx_filter_new(), "session_id", cx_json_str(s->doc, "id"));
-	rc = cx_store_find(s->req->app->store, QUESTIONS, f, NULL, 0, 0, 0, &docs, err);
-	cx_filter_free(f);
-	if (rc != CX_OK)
+	if ((rc = session_docs(s, QUESTIONS, &docs, err)) != CX_OK)
 		return rc;
 	/* Documents read before (and maybe changed by this request) stay as they are. */
 	for (i = 0; i < json_object_array_length(docs); i++) {
