@@ -1205,6 +1205,75 @@ Test(store_sqlite, indexed_values_follow_every_writer, .fini = close_store)
 	cr_expect_eq(count_eq("interview_sessions", "candidate_id", "c1"), 2);
 }
 
+/* Deferred writes: prepared from the document as it is then, applied later in one
+ * transaction; a unit that fails leaves nothing of itself and the others are stored. */
+Test(store_sqlite, deferred_writes_apply_all_or_none_of_each_unit, .fini = close_store)
+{
+	struct cx_error err = { 0 };
+	struct cx_store_write *a[2], *b[2], *c[1];
+	json_object *doc, *s1;
+	char id[CX_OID_LEN];
+	size_t i;
+
+	open_store(BE_SQLITE);
+	ensure_indexes();
+	cr_assert(cx_store_can_defer(T.store));
+	put("interview_sessions", "{\"candidate_id\":\"c1\",\"status\":\"active\","
+	    "\"created_at\":\"2026-01-01T00:00:00.000Z\",\"rev\":1}", id);
+	/* unit a: an answer and the session moved on (rev 1 -> 2, status changed) */
+	doc = parse("{\"id\":\"a1\",\"session_id\":\"s1\",\"question_id\":\"q1\"}");
+	cr_assert_eq(cx_store_prepare(T.store, "interview_answers", NULL, doc, &a[0], &err),
+	    CX_OK, "%s", err.message);
+	json_object_put(doc);
+	s1 = get("interview_sessions", id);
+	json_object_object_add(s1, "rev", json_object_new_int(2));
+	json_object_object_add(s1, "status", json_object_new_string("paused"));
+	cr_assert_eq(cx_store_prepare(T.store, "interview_sessions",
+	    cx_filter_eq_int(cx_filter_new(), "rev", 1), s1, &a[1], &err), CX_OK);
+	/* the document as it was when prepared counts, not what it became */
+	json_object_object_add(s1, "status", json_object_new_string("terminated"));
+	/* unit b: the same answer again and a stale revision: refused whole */
+	doc = parse("{\"id\":\"a2\",\"session_id\":\"s1\",\"question_id\":\"q2\"}");
+	cr_assert_eq(cx_store_prepare(T.store, "interview_answers", NULL, doc, &b[0], &err),
+	    CX_OK);
+	json_object_put(doc);
+	cr_assert_eq(cx_store_prepare(T.store, "interview_sessions",
+	    cx_filter_eq_int(cx_filter_new(), "rev", 1), s1, &b[1], &err), CX_OK);
+	/* unit c: an answer to a question answered already (unique index) */
+	doc = parse("{\"id\":\"a3\",\"session_id\":\"s1\",\"question_id\":\"q1\"}");
+	cr_assert_eq(cx_store_prepare(T.store, "interview_answers", NULL, doc, &c[0], &err),
+	    CX_OK);
+	json_object_put(doc);
+	json_object_put(s1);
+
+	cr_assert_eq(cx_store_apply(T.store, a, 2, &err), CX_EINTERNAL,
+	    "applied without a transaction");
+	cx_error_clear(&err);
+	cr_assert_eq(cx_store_begin(T.store, &err), CX_OK);
+	cr_expect_eq(cx_store_apply(T.store, a, 2, &err), CX_OK, "%s", err.message);
+	cr_expect_eq(cx_store_apply(T.store, b, 2, &err), CX_ENOTFOUND, "a stale revision");
+	cx_error_clear(&err);
+	cr_expect_eq(cx_store_apply(T.store, c, 1, &err), CX_ECONFLICT, "a second answer");
+	cx_error_clear(&err);
+	cr_assert_eq(cx_store_commit(T.store, &err), CX_OK, "%s", err.message);
+	for (i = 0; i < 2; i++) {
+		cx_store_write_free(T.store, a[i]);
+		cx_store_write_free(T.store, b[i]);
+	}
+	cx_store_write_free(T.store, c[0]);
+
+	cr_expect_eq(count_eq("interview_answers", "session_id", "s1"), 1,
+	    "unit b's answer was stored without its session");
+	cr_expect_eq(count_eq("interview_sessions", "status", "paused"), 1,
+	    "the indexed status did not follow");
+	cr_expect_eq(count_eq("interview_sessions", "status", "active"), 0);
+	cr_expect_eq(count_eq("interview_sessions", "status", "terminated"), 0,
+	    "a change made after the write was prepared was stored");
+	s1 = get("interview_sessions", id);
+	cr_expect_eq(int_at(s1, "rev"), 2);
+	json_object_put(s1);
+}
+
 /* ---- delete --------------------------------------------------------------------- */
 
 STORE_TEST(delete_one)
