@@ -495,15 +495,12 @@ cx_http_send(struct cx_request *req, int status, const char *content_type, const
 	head[n++] = '\n';
 	if (len == 0 || strcmp(req->method, "HEAD") == 0)
 		len = 0;
-	if (req->hold) {   /* kept until the writes it reports are stored */
-		if (hold_add(req, head, (size_t)n) != 0 || hold_add(req, body, len) != 0) {
-			req->hold = 0;   /* out of memory: sent now, as it would have been */
-			FCGX_PutStr(req->held, (int)req->held_len, req->fcgi.out);
-			req->held_len = 0;
-			FCGX_PutStr(head, n, req->fcgi.out);
-			FCGX_PutStr(body, (int)len, req->fcgi.out);
-		}
-	} else {
+	/* held until the writes it reports are stored (out of memory: sent now) */
+	if (req->hold && (hold_add(req, head, (size_t)n) != 0 || hold_add(req, body, len) != 0)) {
+		req->hold = 0;
+		req->held_len = 0;
+	}
+	if (!req->hold) {
 		FCGX_PutStr(head, n, req->fcgi.out);
 		if (len > 0)
 			FCGX_PutStr(body, (int)len, req->fcgi.out);

@@ -1296,18 +1296,18 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
 {
 	struct sqlite_store *s = (struct sqlite_store *)store;
 	const struct table_info *t;
-	struct sql q = { 0 }, w = { 0 };
+	struct sql q = { 0 };
+	struct cx_buf text = { 0 };
 	sqlite3_stmt *st = NULL;
 	json_object *doc = NULL;
-	char *id = NULL, *keys = NULL, *old_keys = NULL;
-	const char *text;
-	size_t len;
+	char *id = NULL, *keys = NULL;
+	const char *idtext;
 	int rc, oom, in_txn = 0;
 
 	if ((rc = ensure_table(s, coll, &t, err)) != CX_OK)
 		return rc;
 	q.t = t;
-	sql_addf(&q, "SELECT id, doc%s FROM \"%s\"", t->has_keys ? ", keys" : "", coll);
+	sql_addf(&q, "SELECT id, doc FROM \"%s\"", coll);
 	where_sql(&q, filter);
 	sql_addf(&q, " LIMIT 1");
 	if (!s->txn) {   /* else the caller's transaction holds the write lock */
@@ -1320,12 +1320,9 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		rc = parse_doc(s, st, 1, &doc, err);
-		text = (const char *)sqlite3_column_text(st, 0);
-		if (rc == CX_OK && (text == NULL || (id = strdup(text)) == NULL))
+		idtext = (const char *)sqlite3_column_text(st, 0);
+		if (rc == CX_OK && (idtext == NULL || (id = strdup(idtext)) == NULL))
 			rc = cx_error_internal(err, "stored document without id (or out of memory)");
-		if (rc == CX_OK && t->has_keys && (text = (const char *)sqlite3_column_text(st,
-		    2)) != NULL && (old_keys = strdup(text)) == NULL)
-			rc = cx_error_internal(err, "out of memory");
 	} else if (rc == SQLITE_DONE)
 		rc = cx_error_set(err, CX_ENOTFOUND, "Not found");
 	else
@@ -1336,28 +1333,13 @@ sq_update_one(struct cx_store *store, const char *coll, const struct cx_filter *
 	if (update->n > 0) {
 		if ((rc = cx_store_apply_update(doc, update, err)) != CX_OK)
 			goto out;
-		text = json_object_to_json_string_length(doc, JSON_FLAGS, &len);
-		if (text == NULL) {
+		keys = keys_text(t, doc, &oom);
+		if (cx_json_write(&text, doc) != 0 || oom) {
 			rc = cx_error_internal(err, "out of memory serializing a document");
 			goto out;
 		}
-		if ((keys = keys_text(t, doc, &oom)) == NULL && oom) {
-			rc = cx_error_internal(err, "out of memory");
-			goto out;
-		}
-		if (keys != NULL && old_keys != NULL && strcmp(keys, old_keys) == 0) {
-			free(keys);   /* no indexed value changed: leave the index entries be */
-			keys = NULL;
-		}
-		sql_addf(&w, "UPDATE \"%s\" SET doc = ?%s WHERE id = ?", coll,
-		    keys != NULL ? ", keys = ?" : "");
-		sql_bind_text(&w, text, len);
-		if (keys != NULL)
-			sql_bind_text(&w, keys, strlen(keys));
-		sql_bind_text(&w, id, strlen(id));
-		if ((rc = prepare_sql(s, &w, &st, err)) != CX_OK)
-			goto out;
-		if ((rc = step_write(s, st, "update_one", err)) != CX_OK)
+		if ((rc = replace_text(s, t, coll, NULL, id, text.data, text.len, keys, err)) !=
+		    CX_OK)
 			goto out;
 	}
 	if (in_txn && (rc = run_simple(s, "COMMIT", err)) != CX_OK)
@@ -1373,9 +1355,8 @@ out:
 	json_object_put(doc);
 	free(id);
 	free(keys);
-	free(old_keys);
+	cx_buf_free(&text);
 	sql_free(&q);
-	sql_free(&w);
 	return rc;
 }
 

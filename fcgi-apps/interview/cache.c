@@ -60,11 +60,8 @@ doc_cache_fini(struct doc_cache *c)
 {
 	size_t i;
 
-	for (i = 0; c->slots != NULL && i < c->nslots; i++) {
-		json_object_put(c->slots[i].doc);
-		json_object_put(c->slots[i].qdocs);
-		json_object_put(c->slots[i].log);
-	}
+	for (i = 0; c->slots != NULL && i < c->nslots; i++)
+		doc_cache_release(&c->slots[i]);
 	free(c->slots);
 	free(c->buckets);
 	memset(c, 0, sizeof(*c));
@@ -119,6 +116,25 @@ doc_cache_take(struct doc_cache *c, const char *id, struct cached_doc *out)
 	return 1;
 }
 
+/* Release the documents of an entry taken out. */
+void
+doc_cache_release(struct cached_doc *e)
+{
+	json_object_put(e->doc);
+	json_object_put(e->qdocs);
+	json_object_put(e->log);
+	e->doc = e->qdocs = e->log = NULL;
+}
+
+void
+doc_cache_drop(struct doc_cache *c, const char *id)
+{
+	struct cached_doc e;
+
+	if (doc_cache_take(c, id, &e))
+		doc_cache_release(&e);
+}
+
 static void
 evict_oldest(struct doc_cache *c)
 {
@@ -128,9 +144,7 @@ evict_oldest(struct doc_cache *c)
 	if (c->lru_tail == NIL || find(c, c->slots[c->lru_tail].id, &link) == NIL)
 		return;
 	remove_slot(c, link, &e);
-	json_object_put(e.doc);
-	json_object_put(e.qdocs);
-	json_object_put(e.log);
+	doc_cache_release(&e);
 }
 
 void
@@ -150,11 +164,8 @@ doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs, json_ob
 		json_object_put(log);
 		return;
 	}
-	if (doc_cache_take(c, id, &old)) {   /* an older copy */
-		json_object_put(old.doc);
-		json_object_put(old.qdocs);
-		json_object_put(old.log);
-	}
+	if (doc_cache_take(c, id, &old))   /* an older copy */
+		doc_cache_release(&old);
 	while ((c->free_head == NIL || c->weight + weight > c->max_weight) &&
 	    c->lru_tail != NIL)
 		evict_oldest(c);

@@ -131,6 +131,9 @@ void doc_cache_fini(struct doc_cache *c);
 /* Take session id's entry out of the cache into *out (its documents are the caller's):
  * 1, or 0 when it is not there. */
 int doc_cache_take(struct doc_cache *c, const char *id, struct cached_doc *out);
+/* Release the documents of an entry taken out; drop the entry of id, if any. */
+void doc_cache_release(struct cached_doc *e);
+void doc_cache_drop(struct doc_cache *c, const char *id);
 /* Keep doc (with qdocs and log) at revision rev, evicting the least recently used; all
  * taken. */
 void doc_cache_put(struct doc_cache *c, json_object *doc, json_object *qdocs,

@@ -435,9 +435,7 @@ cache_take(struct cx_request *req, struct interview_app *ia, const char *id,
 		s->assembled = c.assembled;
 		return c.doc;
 	}
-	json_object_put(c.doc);
-	json_object_put(c.qdocs);
-	json_object_put(c.log);
+	doc_cache_release(&c);
 	return NULL;
 }
 
@@ -1108,9 +1106,11 @@ session_hold_state(struct cx_request *req)
 		ia->refresh_doc = NULL;
 	}
 	if (ia->outbox != NULL) {
-		if (d->outbox == NULL)
-			d->outbox = json_object_new_array();
-		for (i = 0; i < json_object_array_length(ia->outbox); i++)
+		if (d->outbox == NULL) {
+			d->outbox = ia->outbox;
+			ia->outbox = NULL;
+		}
+		for (i = 0; ia->outbox != NULL && i < json_object_array_length(ia->outbox); i++)
 			json_object_array_add(d->outbox, json_object_get(
 			    json_object_array_get_idx(ia->outbox, i)));
 		snprintf(d->outbox_session, sizeof(d->outbox_session), "%s", ia->outbox_session);
@@ -1178,17 +1178,9 @@ send_states(struct cx_app *app)
 		due[n].outbox = d->outbox;
 		due[n++].session = d->outbox_session;
 	}
-	state_send(app, due, n);
-	for (i = 0; due != NULL && i < ia->ndeferred; i++) {
-		struct deferred *d = &ia->deferred[i];
-
-		if (d->ok) {   /* sent (or Redis is failing: skipped, as state_flush does) */
-			json_object_put(d->refresh_doc);
-			json_object_put(d->outbox);
-			d->refresh_doc = d->outbox = NULL;
-		}
-	}
-	free(due);   /* out of memory: each goes on its own in interview_batch_release */
+	state_send(app, due, n);   /* out of memory or Redis failing: skipped, as state_flush
+	                            * does (Redis is a view, the next write brings it up) */
+	free(due);
 }
 
 void
@@ -1196,7 +1188,6 @@ interview_batch_release(struct cx_request *req, int ok)
 {
 	struct interview_app *ia = req->app->data;
 	struct deferred *d = deferred_of(ia, req);
-	struct cached_doc gone;
 	size_t i;
 
 	if (d == NULL)
@@ -1205,25 +1196,13 @@ interview_batch_release(struct cx_request *req, int ok)
 		cx_store_write_free(req->app->store, d->w[i]);
 	d->nw = 0;
 	d->req = NULL;
-	if (ok) {   /* what it owes Redis, if interview_batch_commit could not send it */
-		json_object_put(ia->refresh_doc);
-		ia->refresh_doc = d->refresh_doc;
-		ia->refresh_ms = d->refresh_ms;
-		json_object_put(ia->outbox);
-		ia->outbox = d->outbox;
-		snprintf(ia->outbox_session, sizeof(ia->outbox_session), "%s", d->outbox_session);
-		req->hold = 0;
-		state_flush(req);
-	} else {   /* the worker's copy is not what the store holds */
-		json_object_put(d->refresh_doc);
-		json_object_put(d->outbox);
-		if (doc_cache_take(&ia->docs, d->session_id, &gone)) {
-			json_object_put(gone.doc);
-			json_object_put(gone.qdocs);
-			json_object_put(gone.log);
-		}
-	}
+	/* What it owes Redis went with the round's if it was stored (send_states); else the
+	 * worker's copy is not what the store holds. */
+	json_object_put(d->refresh_doc);
+	json_object_put(d->outbox);
 	d->refresh_doc = d->outbox = NULL;
+	if (!ok)
+		doc_cache_drop(&ia->docs, d->session_id);
 	for (i = 0; i < ia->ndeferred && ia->deferred[i].req == NULL; i++)
 		;
 	if (i == ia->ndeferred)   /* all settled */
