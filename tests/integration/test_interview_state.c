@@ -374,6 +374,29 @@ Test(redis, actions_publish_their_events)
 
 TestSuite(storage, .init = it_setup, .timeout = 60);
 
+/* The rows of collection coll that belong to session id, counted by an update that
+ * changes nothing; or deleted (how many). */
+static int
+session_rows(const char *coll, const char *id)
+{
+	char *sql = it_fmt("UPDATE %s SET doc = doc WHERE json_extract(doc, '$.session_id') = ?1",
+	    coll);
+	int n = iv_db_exec(sql, id, NULL, NULL);
+
+	free(sql);
+	return n;
+}
+
+static int
+delete_session_rows(const char *coll, const char *id)
+{
+	char *sql = it_fmt("DELETE FROM %s WHERE json_extract(doc, '$.session_id') = ?1", coll);
+	int n = iv_db_exec(sql, id, NULL, NULL);
+
+	free(sql);
+	return n;
+}
+
 #define PLAN_JOIN "FROM json_each(interview_sessions.doc, '$.plan') p JOIN " \
 	"interview_questions q ON json_extract(q.doc, '$.session_id') = ?1 AND " \
 	"json_extract(q.doc, '$.question_id') = json_extract(p.value, '$.id') "
@@ -403,10 +426,8 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	    "AND json_extract(a.doc, '$.question_id') = json_extract(p.value, '$.id') "
 	    "ORDER BY p.key)), '$.rev', json_extract(doc, '$.rev') + 1) "
 	    "WHERE id = ?1", id, NULL, NULL), 1);
-	cr_assert_gt(iv_db_exec("DELETE FROM interview_questions WHERE "
-	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 2);
-	cr_assert_eq(iv_db_exec("DELETE FROM interview_answers WHERE "
-	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 1);
+	cr_assert_gt(delete_session_rows("interview_questions", id), 2);
+	cr_assert_eq(delete_session_rows("interview_answers", id), 1);
 	v = iv_db_get(id, "$.questions");
 	cr_assert_not_null(v, "the old layout was not written");
 	free(v);
@@ -499,8 +520,7 @@ Test(storage, an_answer_inside_its_question_document_still_counts)
 	cr_expect_str_eq(iv_str(json_object_array_get_idx(iv_arr(s, "answers"), 0), "content"),
 	    GOOD);
 	json_object_put(s);
-	cr_expect_eq(iv_db_exec("UPDATE interview_answers SET doc = doc WHERE "   /* counts */
-	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 0,
+	cr_expect_eq(session_rows("interview_answers", id), 0,
 	    "the answer was stored a second time");
 	free(nonce);
 	it_user_free(&u);
@@ -650,8 +670,7 @@ Test(storage, the_anti_cheat_log_lives_beside_the_session)
 	v = iv_db_get(id, "$.anti_cheat_logged");
 	cr_expect_str_eq(iv_nz(v), "3");
 	free(v);
-	cr_expect_eq(iv_db_exec("UPDATE interview_events SET doc = doc WHERE "
-	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 3);
+	cr_expect_eq(session_rows("interview_events", id), 3);
 
 	/* as the release before stored it: the entries inside the session */
 	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set(json_remove(doc, "
@@ -659,8 +678,7 @@ Test(storage, the_anti_cheat_log_lives_beside_the_session)
 	    "(SELECT json_extract(doc, '$.entry') AS e FROM interview_events WHERE "
 	    "json_extract(doc, '$.session_id') = ?1 ORDER BY json_extract(doc, '$.n'))), '$.rev', "
 	    "json_extract(doc, '$.rev') + 1) WHERE id = ?1", id, NULL, NULL), 1);
-	cr_assert_eq(iv_db_exec("DELETE FROM interview_events WHERE "
-	    "json_extract(doc, '$.session_id') = ?1", id, NULL, NULL), 3);
+	cr_assert_eq(delete_session_rows("interview_events", id), 3);
 
 	s = iv_get(u.access, id);
 	cr_expect_eq(json_object_array_length(iv_arr(s, "anti_cheat_log")), 3);
@@ -741,8 +759,7 @@ Test(storage, answers_sent_at_once_to_many_sessions_are_all_stored)
 		v = iv_db_get(id[i], "$.answered");
 		cr_expect_str_eq(iv_nz(v), "3", "the stored session did not move on");
 		free(v);
-		cr_expect_eq(iv_db_exec("UPDATE interview_answers SET doc = doc WHERE "   /* counts */
-		    "json_extract(doc, '$.session_id') = ?1", id[i], NULL, NULL), ROUNDS,
+		cr_expect_eq(session_rows("interview_answers", id[i]), ROUNDS,
 		    "answer documents of session %d", i);
 		free(nonce[i]);
 		it_user_free(&u[i]);
