@@ -52,7 +52,7 @@ question_data(struct session *s, json_object *qdoc, int index)
 	json_object *o;
 	struct session_time t;
 
-	o = question_view(qdoc_question(qdoc), session_plan_entry(s->doc, index), index + 1,
+	o = question_view(qdoc_question(qdoc), session_plan_asked_at(s->doc, index), index + 1,
 	    session_plan_length(s->doc), 0);
 	session_time(s->doc, s->now_ms, &t);
 	json_object_object_add(o, "time", session_time_json(&t));
@@ -122,7 +122,7 @@ int
 interview_precheck(struct cx_request *req, struct cx_error *err)
 {
 	struct session s;
-	json_object *result = NULL, *warnings, *data, *q;
+	json_object *result = NULL, *warnings, *data;
 	int values[sizeof(checks) / sizeof(checks[0])], passed = 1, rc;
 	size_t i;
 
@@ -165,8 +165,7 @@ interview_precheck(struct cx_request *req, struct cx_error *err)
 		json_object_object_add(s.doc, "status", json_object_new_string("active"));
 		set_now(s.doc, "started_at", s.now_ms);
 		json_object_object_add(s.doc, "current", json_object_new_int(0));
-		if ((q = session_plan_entry(s.doc, 0)) != NULL)
-			set_now(q, "asked_at", s.now_ms);
+		session_plan_ask(s.doc, 0, s.now_ms);
 	} else
 		json_object_object_add(s.doc, "status", json_object_new_string("precheck"));
 	if ((rc = session_save(req, &s, err)) != CX_OK)
@@ -247,27 +246,17 @@ parse_answer(struct cx_request *req, struct answer_req *a, struct cx_error *err)
 	return CX_OK;
 }
 
-static int
-plan_follow_up(json_object *entry)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(entry, "follow_up", &v) && json_object_get_boolean(v);
-}
-
-/* The last planned question that has not been asked and is not a follow-up, after the
- * current one: the one a follow-up replaces so the budget holds. -1 if none. */
+/* The last planned question that has not been asked, after the current one: the one a
+ * follow-up replaces so the budget holds. -1 if none. (A follow-up is asked as soon as
+ * it is planned, so this is never one.) */
 static int
 spare_question(json_object *doc, int current)
 {
 	int i;
 
-	for (i = session_plan_length(doc) - 1; i > current; i--) {
-		json_object *e = session_plan_entry(doc, i);
-
-		if (cx_json_str(e, "asked_at") == NULL && !plan_follow_up(e))
+	for (i = session_plan_length(doc) - 1; i > current; i--)
+		if (session_plan_asked_at(doc, i) == NULL)
 			return i;
-	}
 	return -1;
 }
 
@@ -301,32 +290,15 @@ new_follow_up(struct interview_app *ia, struct session *s, json_object *parent,
 static const char *
 advance(struct session *s, int index, const char *fu_id)
 {
-	json_object *plan = session_plan(s->doc), *next;
 	int spare = fu_id != NULL ? spare_question(s->doc, index) : -1;
 
-	if (spare > index) {
-		json_object *np = json_object_new_array(), *e;
-		int i, n = (int)json_object_array_length(plan);
-
-		for (i = 0; i < n; i++) {
-			if (i != spare)
-				json_object_array_add(np, json_object_get(
-				    json_object_array_get_idx(plan, (size_t)i)));
-			if (i == index) {
-				e = json_object_new_object();
-				json_object_object_add(e, "id", json_object_new_string(fu_id));
-				json_object_object_add(e, "follow_up", json_object_new_boolean(1));
-				json_object_array_add(np, e);
-			}
-		}
-		json_object_object_add(s->doc, "plan", np);
-	}
-	if ((next = session_plan_entry(s->doc, index + 1)) != NULL)
-		set_now(next, "asked_at", s->now_ms);
+	if (spare > index)
+		session_plan_insert(s->doc, index, fu_id, spare);
+	session_plan_ask(s->doc, index + 1, s->now_ms);
 	json_object_object_add(s->doc, "current", json_object_new_int(index + 1));
 	json_object_object_add(s->doc, "answered", json_object_new_int(
 	    (int)json_object_get_int(json_object_object_get(s->doc, "answered")) + 1));
-	return next != NULL ? cx_json_str(next, "id") : NULL;
+	return session_plan_id(s->doc, index + 1);
 }
 
 /* The response to an answer; fresh: this request recorded it (so it asked the next
@@ -356,7 +328,7 @@ answer_data(struct session *s, json_object *answer, int fresh, json_object **out
 	json_object_object_add(data, "follow_up", json_object_new_boolean(
 	    json_object_get_boolean(fu)));
 	json_object_object_add(data, "next_question", qdoc != NULL ?
-	    question_view(qdoc_question(qdoc), session_plan_entry(s->doc, index), index + 1,
+	    question_view(qdoc_question(qdoc), session_plan_asked_at(s->doc, index), index + 1,
 	    session_plan_length(s->doc), 0) : NULL);
 	json_object_object_add(data, "progress", session_progress_json(s->doc));
 	session_time(s->doc, s->now_ms, &t);
@@ -649,7 +621,8 @@ summary_json(struct session *s)
 		json_object *qdoc = json_object_object_get(s->qdocs, session_plan_id(s->doc, i));
 		json_object *item, *ans = qdoc_answer(qdoc);
 
-		item = question_view(qdoc_question(qdoc), session_plan_entry(s->doc, i), i + 1, n, 1);
+		item = question_view(qdoc_question(qdoc), session_plan_asked_at(s->doc, i), i + 1, n,
+		    1);
 		json_object_object_add(item, "answer", ans != NULL ? json_object_get(ans) : NULL);
 		json_object_array_add(items, item);
 	}

@@ -12,8 +12,9 @@
 /* A session is one small document in SESSIONS (status, clock, plan, anti-cheat state),
  * one document per question in QUESTIONS ({id, session_id, question_id, question,
  * answer: null}) and one per answer in ANSWERS ({id, session_id, question_id, answer}).
- * The plan in the session ([{id, asked_at, follow_up}] in asking order) says which
- * questions count; an answer adds its document and writes the session, so the cost of a
+ * The plan in the session (question ids in asking order, "plan", and beside it when each
+ * was asked, "asked_at": a time for each asked one, null or missing past the last) says
+ * which questions count; an answer adds its document and writes the session, so the cost of a
  * write does not grow with the interview. In memory an answer sits in its question's
  * document ("answer"), where the release before ANSWERS stored it (still read). */
 #define SESSIONS "interview_sessions"
@@ -196,9 +197,9 @@ json_object *session_progress_json(json_object *doc);
 /* The resource as the caller may see it (new object). list_form drops questions, answers
  * and logs; the full form needs session_assemble first. */
 json_object *session_view(const struct session *s, int list_form);
-/* One question as the candidate sees it while interviewing (no key points). entry is its
- * plan entry (asked_at). */
-json_object *question_view(json_object *q, json_object *entry, int index, int total,
+/* One question as the candidate sees it while interviewing (no key points); asked_at is
+ * when it was asked (NULL: not yet). */
+json_object *question_view(json_object *q, const char *asked_at, int index, int total,
     int with_key_points);
 
 const char *session_status(json_object *doc);
@@ -207,10 +208,16 @@ int question_is_follow_up(json_object *q);
 /* The caller reads sessions as staff: a recruiter (read_candidates) or an admin. */
 int session_reader_is_staff(const struct cx_request *req);
 int session_is(json_object *doc, const char *status);
+/* The plan. A session stored before it took this layout has objects {id, asked_at} in
+ * its plan (or in "questions"): read as they are, and turned into this layout when a
+ * request loads the session to write it (session_load). */
 json_object *session_plan(json_object *doc);       /* the plan array, or NULL */
 int session_plan_length(json_object *doc);
-json_object *session_plan_entry(json_object *doc, int index);   /* NULL out of range */
 const char *session_plan_id(json_object *doc, int index);       /* NULL out of range */
+const char *session_plan_asked_at(json_object *doc, int index); /* NULL: not asked */
+void session_plan_ask(json_object *doc, int index, int64_t now_ms);
+/* A follow-up goes in right after the question at index; spare (> index, or -1) leaves. */
+void session_plan_insert(json_object *doc, int index, const char *qid, int spare);
 int session_plan_index(json_object *doc, const char *qid);      /* -1 if not planned */
 int session_current(json_object *doc);             /* index of the current question, -1 */
 /* Parts of a question document (borrowed): the question, and its answer or NULL. */

@@ -124,8 +124,8 @@ session_plan_length(json_object *doc)
 	return p != NULL ? (int)json_object_array_length(p) : 0;
 }
 
-json_object *
-session_plan_entry(json_object *doc, int index)
+static json_object *
+plan_item(json_object *doc, int index)
 {
 	json_object *p = session_plan(doc);
 
@@ -137,7 +137,107 @@ session_plan_entry(json_object *doc, int index)
 const char *
 session_plan_id(json_object *doc, int index)
 {
-	return cx_json_str(session_plan_entry(doc, index), "id");
+	json_object *e = plan_item(doc, index);
+
+	/* an id; an entry {id, asked_at} of the earlier layouts */
+	return json_object_is_type(e, json_type_string) ? json_object_get_string(e) :
+	    cx_json_str(e, "id");
+}
+
+const char *
+session_plan_asked_at(json_object *doc, int index)
+{
+	json_object *e = plan_item(doc, index), *asked, *t;
+
+	if (e == NULL)
+		return NULL;
+	if (!json_object_is_type(e, json_type_string))
+		return cx_json_str(e, "asked_at");
+	asked = json_object_object_get(doc, "asked_at");
+	if (!json_object_is_type(asked, json_type_array) ||
+	    (size_t)index >= json_object_array_length(asked))
+		return NULL;
+	t = json_object_array_get_idx(asked, (size_t)index);
+	return json_object_is_type(t, json_type_string) ? json_object_get_string(t) : NULL;
+}
+
+static json_object *
+asked_array(json_object *doc)
+{
+	json_object *asked = json_object_object_get(doc, "asked_at");
+
+	if (!json_object_is_type(asked, json_type_array)) {
+		asked = json_object_new_array();
+		json_object_object_add(doc, "asked_at", asked);
+	}
+	return asked;
+}
+
+void
+session_plan_ask(json_object *doc, int index, int64_t now_ms)
+{
+	char now[CX_TIME_LEN];
+
+	if (plan_item(doc, index) == NULL)
+		return;
+	cx_time_format_ms(now_ms, now);
+	/* put_idx fills the places before index with null */
+	json_object_array_put_idx(asked_array(doc), (size_t)index, json_object_new_string(now));
+}
+
+void
+session_plan_insert(json_object *doc, int index, const char *qid, int spare)
+{
+	json_object *plan = session_plan(doc), *asked = asked_array(doc);
+	json_object *np = json_object_new_array(), *na = json_object_new_array();
+	size_t i, n = plan != NULL ? json_object_array_length(plan) : 0;
+	size_t nasked = json_object_array_length(asked);
+
+	for (i = 0; i < n; i++) {
+		if ((int)i != spare) {
+			json_object_array_add(np, json_object_get(json_object_array_get_idx(plan, i)));
+			json_object_array_add(na, i < nasked ?
+			    json_object_get(json_object_array_get_idx(asked, i)) : NULL);
+		}
+		if ((int)i == index) {
+			json_object_array_add(np, json_object_new_string(qid));
+			json_object_array_add(na, NULL);
+		}
+	}
+	/* asked_at ends with the last question asked */
+	while (json_object_array_length(na) > 0 &&
+	    json_object_array_get_idx(na, json_object_array_length(na) - 1) == NULL)
+		json_object_array_del_idx(na, json_object_array_length(na) - 1, 1);
+	json_object_object_add(doc, "plan", np);
+	json_object_object_add(doc, "asked_at", na);
+}
+
+/* A plan of entries {id, asked_at, follow_up} (the layout before this one) as ids and
+ * asked_at. */
+static void
+compact_plan(json_object *doc)
+{
+	json_object *plan = json_object_object_get(doc, "plan"), *ids, *asked;
+	size_t i, n;
+
+	if (!json_object_is_type(plan, json_type_array) ||
+	    json_object_array_length(plan) == 0 ||
+	    json_object_is_type(json_object_array_get_idx(plan, 0), json_type_string))
+		return;
+	n = json_object_array_length(plan);
+	ids = json_object_new_array_ext((int)n);
+	asked = json_object_new_array_ext((int)n);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(plan, i), *t = NULL;
+		const char *id = cx_json_str(e, "id");
+
+		json_object_array_add(ids, json_object_new_string(id != NULL ? id : ""));
+		json_object_object_get_ex(e, "asked_at", &t);
+		if (json_object_is_type(t, json_type_string))
+			json_object_array_put_idx(asked, i, json_object_get(t));
+	}
+	json_object_object_add(doc, "plan", ids);
+	json_object_object_add(doc, "asked_at", asked);
 }
 
 int
@@ -229,7 +329,7 @@ session_progress_json(json_object *doc)
 	const char *current = session_is(doc, "active") ? session_plan_id(doc, cur) : NULL;
 
 	for (i = 0; i < n; i++)
-		if (cx_json_str(session_plan_entry(doc, i), "asked_at") != NULL)
+		if (session_plan_asked_at(doc, i) != NULL)
 			asked++;
 	json_object_object_add(o, "asked", json_object_new_int(asked));
 	json_object_object_add(o, "answered", json_object_new_int((int)get_int(doc, "answered",
@@ -259,7 +359,7 @@ copy_fields(json_object *to, json_object *from, const char *const *fields)
 }
 
 json_object *
-question_view(json_object *q, json_object *entry, int index, int total, int with_key_points)
+question_view(json_object *q, const char *asked_at, int index, int total, int with_key_points)
 {
 	static const char *const always[] = { "id", "type", "content", "area", "competency",
 		"time_minutes", "level_note", NULL };
@@ -268,7 +368,8 @@ question_view(json_object *q, json_object *entry, int index, int total, int with
 	json_object *o = json_object_new_object();
 
 	copy_fields(o, q, always);
-	copy_field(o, entry, "asked_at");
+	json_object_object_add(o, "asked_at", asked_at != NULL ?
+	    json_object_new_string(asked_at) : NULL);
 	json_object_object_add(o, "index", json_object_new_int(index));
 	if (total > 0)
 		json_object_object_add(o, "total", json_object_new_int(total));
@@ -356,8 +457,8 @@ session_view(const struct session *s, int list_form)
 	answers = json_object_new_array();
 	n = session_plan_length(doc);
 	for (i = 0; i < n; i++) {
-		json_object *entry = session_plan_entry(doc, i), *qdoc, *q, *a, *v;
-		const char *id = cx_json_str(entry, "id");
+		json_object *qdoc, *q, *a, *v;
+		const char *id = session_plan_id(doc, i), *asked_at = session_plan_asked_at(doc, i);
 
 		if (id == NULL || s->qdocs == NULL ||
 		    !json_object_object_get_ex(s->qdocs, id, &qdoc) ||
@@ -366,9 +467,9 @@ session_view(const struct session *s, int list_form)
 		a = qdoc_answer(qdoc);
 		if (a != NULL)
 			json_object_array_add(answers, json_object_get(a));
-		if (!reveal && cx_json_str(entry, "asked_at") == NULL)
+		if (!reveal && asked_at == NULL)
 			continue;
-		v = question_view(q, entry, i + 1, 0, reveal);
+		v = question_view(q, asked_at, i + 1, 0, reveal);
 		json_object_object_add(v, "answered", json_object_new_boolean(a != NULL));
 		json_object_array_add(out_q, v);
 	}
@@ -446,7 +547,7 @@ split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
 {
 	json_object *qs = json_object_object_get(s->doc, "questions");
 	json_object *answers = json_object_object_get(s->doc, "answers");
-	json_object *plan = json_object_new_array();
+	json_object *plan = json_object_new_array(), *asked_at = json_object_new_array();
 	struct qwrite *w;
 	size_t i, j, n = json_object_array_length(qs), na = 0;
 	size_t nanswers = json_object_is_type(answers, json_type_array) ?
@@ -460,16 +561,13 @@ split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
 	session_touch(s);
 	for (i = 0; i < n; i++) {
 		json_object *q = json_object_get(json_object_array_get_idx(qs, i));
-		json_object *entry = json_object_new_object(), *qdoc, *asked = NULL;
+		json_object *qdoc, *asked = NULL;
 		const char *qid = cx_json_str(q, "id");
 
 		json_object_object_get_ex(q, "asked_at", &asked);
-		json_object_object_add(entry, "id", json_object_new_string(qid != NULL ? qid : ""));
+		json_object_array_add(plan, json_object_new_string(qid != NULL ? qid : ""));
 		if (json_object_is_type(asked, json_type_string))
-			json_object_object_add(entry, "asked_at", json_object_get(asked));
-		if (question_is_follow_up(q))
-			json_object_object_add(entry, "follow_up", json_object_new_boolean(1));
-		json_object_array_add(plan, entry);
+			json_object_array_put_idx(asked_at, i, json_object_get(asked));
 		json_object_object_del(q, "asked_at");
 		qdoc = session_new_question(s, q);
 		for (j = 0; qid != NULL && j < nanswers; j++) {
@@ -486,6 +584,7 @@ split_legacy(struct cx_request *req, struct session *s, struct cx_error *err)
 		w[i].doc = qdoc;
 	}
 	json_object_object_add(s->doc, "plan", plan);
+	json_object_object_add(s->doc, "asked_at", asked_at);
 	json_object_object_add(s->doc, "answered", json_object_new_int((int)na));
 	json_object_object_del(s->doc, "questions");
 	json_object_object_del(s->doc, "answers");
@@ -700,7 +799,8 @@ split_log(struct cx_request *req, struct session *s, struct cx_error *err)
 }
 
 /* A session stored by an earlier release is brought to the current layout on first use:
- * questions and answers out of the session (split_legacy), then the anti-cheat log. */
+ * questions and answers out of the session (split_legacy), then the anti-cheat log, then
+ * the plan's entries as ids beside asked_at (compact_plan). */
 static int
 upgrade_layout(struct cx_request *req, struct session *s, struct cx_error *err)
 {
@@ -712,6 +812,8 @@ upgrade_layout(struct cx_request *req, struct session *s, struct cx_error *err)
 	if (rc == CX_OK &&
 	    json_object_is_type(json_object_object_get(s->doc, "anti_cheat_log"), json_type_array))
 		rc = split_log(req, s, err);
+	if (rc == CX_OK)
+		compact_plan(s->doc);   /* in memory: stored by the next save */
 	return rc;
 }
 

@@ -231,6 +231,7 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	json_object_object_add(doc, "focus_areas", focus);
 	json_object_object_add(doc, "provider", json_object_new_string(provider));
 	json_object_object_add(doc, "plan", json_object_new_array());
+	json_object_object_add(doc, "asked_at", json_object_new_array());
 	json_object_object_add(doc, "current", json_object_new_int(-1));
 	json_object_object_add(doc, "answered", json_object_new_int(0));
 	json_object_object_add(doc, "result", NULL);
@@ -262,11 +263,9 @@ store_new_session(struct cx_request *req, struct session *s, json_object *questi
 	s->req = req;
 	for (i = 0; i < n; i++) {
 		json_object *q = json_object_get(json_object_array_get_idx(questions, i));
-		json_object *e = json_object_new_object();
 
-		/* Kept short (every answer reads it): asked_at once asked, follow_up if one. */
-		json_object_object_add(e, "id", json_object_new_string(cx_json_str(q, "id")));
-		json_object_array_add(plan, e);
+		/* Kept short (every answer reads and writes it): ids, and asked_at beside. */
+		json_object_array_add(plan, json_object_new_string(cx_json_str(q, "id")));
 		session_new_question(s, q);
 	}
 	s->assembled = 1;

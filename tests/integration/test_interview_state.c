@@ -399,7 +399,7 @@ delete_session_rows(const char *coll, const char *id)
 
 #define PLAN_JOIN "FROM json_each(interview_sessions.doc, '$.plan') p JOIN " \
 	"interview_questions q ON json_extract(q.doc, '$.session_id') = ?1 AND " \
-	"json_extract(q.doc, '$.question_id') = json_extract(p.value, '$.id') "
+	"json_extract(q.doc, '$.question_id') = p.value "
 
 /* Sessions stored by the release before questions had documents of their own held them
  * (and the answers) inside the session: such a session is read, answered and moved to
@@ -417,13 +417,14 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	iv_current(&u, id, q);
 	/* rewrite it as the old release stored it */
 	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set("
-	    "json_remove(doc, '$.plan', '$.answered'), '$.questions', (SELECT "
+	    "json_remove(doc, '$.plan', '$.asked_at', '$.answered'), '$.questions', (SELECT "
 	    "json_group_array(json(qq)) FROM (SELECT json_set(json_extract(q.doc, '$.question'), "
-	    "'$.asked_at', json_extract(p.value, '$.asked_at')) AS qq " PLAN_JOIN
+	    "'$.asked_at', json_extract(interview_sessions.doc, '$.asked_at[' || p.key || ']')) "
+	    "AS qq " PLAN_JOIN
 	    "ORDER BY p.key)), '$.answers', (SELECT json_group_array(json(aa)) FROM (SELECT "
 	    "json_extract(a.doc, '$.answer') AS aa FROM json_each(interview_sessions.doc, "
 	    "'$.plan') p JOIN interview_answers a ON json_extract(a.doc, '$.session_id') = ?1 "
-	    "AND json_extract(a.doc, '$.question_id') = json_extract(p.value, '$.id') "
+	    "AND json_extract(a.doc, '$.question_id') = p.value "
 	    "ORDER BY p.key)), '$.rev', json_extract(doc, '$.rev') + 1) "
 	    "WHERE id = ?1", id, NULL, NULL), 1);
 	cr_assert_gt(delete_session_rows("interview_questions", id), 2);
@@ -462,6 +463,59 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	d = iv_answer_current(&u, id, GOOD);
 	cr_expect_eq(iv_int(d, "progress.answered"), 2);
 	json_object_put(d);
+	free(nonce);
+	it_user_free(&u);
+}
+
+/* The release before this one kept a plan entry as an object {id, asked_at, follow_up}:
+ * such a session is read as it is, answered, and stored as ids beside asked_at. */
+Test(storage, a_plan_of_the_previous_layout_is_read_and_answered)
+{
+	struct it_user u;
+	char id[32], *nonce, *v, q[16];
+	struct http_response *r;
+	json_object *s, *d;
+
+	nonce = iv_begin(&u, id);
+	d = iv_answer_current(&u, id, GOOD);
+	json_object_put(d);
+	iv_current(&u, id, q);
+	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set(json_remove(doc, "
+	    "'$.asked_at'), '$.plan', (SELECT json_group_array(CASE WHEN a.value IS NULL THEN "
+	    "json_object('id', p.value) WHEN p.value LIKE '%f' THEN json_object('id', p.value, "
+	    "'asked_at', a.value, 'follow_up', json('true')) ELSE json_object('id', p.value, "
+	    "'asked_at', a.value) END) FROM json_each(doc, '$.plan') p LEFT JOIN "
+	    "json_each(doc, '$.asked_at') a ON a.key = p.key), '$.rev', "
+	    "json_extract(doc, '$.rev') + 1) WHERE id = ?1", id, NULL, NULL), 1);
+	v = iv_db_get(id, "$.plan[0].asked_at");
+	cr_assert_not_null(v, "the previous layout was not written");
+	free(v);
+
+	r = iv_call("GET", u.access, NULL, NULL, NULL);
+	it_assert_success(r, 200);
+	d = json_object_array_get_idx(http_json_path(r, "data.items"), 0);
+	cr_assert_not_null(d, "the session is not listed");
+	cr_expect_eq(iv_int(d, "progress.asked"), 2);
+	cr_expect_str_eq(iv_nz(iv_str_or_null(d, "progress.current_question_id")), q);
+	http_response_free(r);
+	s = iv_get(u.access, id);
+	cr_expect_eq(json_object_array_length(iv_arr(s, "questions")), 2,
+	    "the candidate sees the two questions asked so far");
+	it_assert_timestamp(iv_str(json_object_array_get_idx(iv_arr(s, "questions"), 1),
+	    "asked_at"), "asked_at");
+	json_object_put(s);
+
+	d = iv_answer_current(&u, id, GOOD);
+	cr_expect_str_eq(iv_str(d, "question_id"), q);
+	cr_expect_eq(iv_int(d, "progress.answered"), 2);
+	cr_expect_eq(iv_int(d, "progress.asked"), 3);
+	json_object_put(d);
+	v = iv_db_get(id, "$.plan[0]");
+	cr_expect_str_eq(iv_nz(v), "q1", "the plan was not stored as ids");
+	free(v);
+	v = iv_db_get(id, "$.asked_at[2]");
+	cr_expect_not_null(v, "the third question's asked_at was not stored");
+	free(v);
 	free(nonce);
 	it_user_free(&u);
 }
@@ -604,7 +658,7 @@ Test(storage, a_half_stored_answer_gets_its_follow_up)
 	cr_expect_eq(iv_int(s, "progress.total"), 3, "the follow-up grew the interview");
 	cr_expect_eq(json_object_array_length(iv_arr(s, "questions")), 2);
 	json_object_put(s);
-	v = iv_db_get(id, "$.plan[2].id");
+	v = iv_db_get(id, "$.plan[2]");
 	cr_expect_str_eq(iv_nz(v), "q2", "the follow-up should replace the last planned one");
 	free(v);
 	/* and the follow-up is answered like any question */
