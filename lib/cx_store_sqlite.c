@@ -879,7 +879,11 @@ add_value(struct cx_buf *b, json_object *doc, const char *field)
 {
 	json_object *v = cx_store_path_get(doc, field);
 
-	cx_buf_str(b, v != NULL ? json_object_to_json_string_ext(v, JSON_FLAGS) : "null");
+	/* cx_json_write writes json-c's text without leaving json-c's copy in v */
+	if (v == NULL)
+		cx_buf_str(b, "null");
+	else if (cx_json_write(b, v) != 0)
+		b->failed = 1;
 }
 
 /* keys for doc in table t ({"field":value,...}, t's field order), malloc'd; NULL when t
@@ -895,9 +899,12 @@ keys_text(const struct table_info *t, json_object *doc, int *oom)
 	*oom = 0;
 	if (!t->has_keys || t->nfields == 0)
 		return NULL;
-	cx_buf_str(&b, "{");
+	cx_buf_str(&b, "{\"");
 	for (i = 0; i < t->nfields; i++) {
-		cx_buf_printf(&b, "%s\"%s\":", i ? "," : "", t->fields[i]);
+		if (i > 0)
+			cx_buf_str(&b, ",\"");
+		cx_buf_str(&b, t->fields[i]);
+		cx_buf_str(&b, "\":");
 		add_value(&b, doc, t->fields[i]);
 	}
 	cx_buf_str(&b, "}");
