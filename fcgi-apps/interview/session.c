@@ -616,7 +616,7 @@ load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct 
 	const char *id = cx_http_param(req, "id");
 	const char *cand;
 	struct session_time t;
-	int rc, attempt;
+	int rc, attempt, cached;
 
 	memset(s, 0, sizeof(*s));
 	if (id == NULL || !cx_oid_valid(id))
@@ -630,6 +630,7 @@ load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct 
 		s->assembled = 0;
 		s->trusted = 0;
 		s->doc = attempt == 0 ? cache_take(req, req->app->data, id, s, !trust) : NULL;
+		cached = s->doc != NULL;
 		if (s->doc == NULL && (rc = load_doc(req, id, &s->doc, err)) != CX_OK)
 			return rc;
 		s->clean = 1;
@@ -647,7 +648,9 @@ load(struct cx_request *req, int staff_ok, int trust, struct session *s, struct 
 				    "Only the candidate can take part in their interview");
 			return cx_error_set(err, CX_ENOTFOUND, "Interview session not found");
 		}
-		if ((rc = upgrade_layout(req, s, err)) == CX_ECONFLICT) {
+		/* (a cached copy was brought to the current layout when it was read) */
+		rc = cached ? CX_OK : upgrade_layout(req, s, err);
+		if (rc == CX_ECONFLICT) {
 			cx_error_clear(err);
 			continue;
 		}
