@@ -69,13 +69,14 @@ void
 cx_request_init(struct cx_request *req, struct cx_app *app)
 {
 	memset(req, 0, sizeof(*req));
+	cx_fcgi_init(&req->fcgi);
 	req->app = app;
 }
 
 static const char *
 param(struct cx_request *req, const char *name)
 {
-	const char *v = FCGX_GetParam(name, req->fcgi.envp);
+	const char *v = cx_fcgi_param(&req->fcgi, name);
 
 	return v ? v : "";
 }
@@ -122,8 +123,9 @@ cx_request_read_body(struct cx_request *req, size_t limit, struct cx_error *err)
 	char *end = NULL;
 	unsigned long long declared = 0;
 	size_t cap, len = 0;
-	char *buf;
-	int n;
+	char *buf, *nb;
+	ssize_t n = 0;
+	int rc = CX_OK;
 
 	if (*cl != '\0') {
 		declared = strtoull(cl, &end, 10);
@@ -138,54 +140,63 @@ cx_request_read_body(struct cx_request *req, size_t limit, struct cx_error *err)
 	if (buf == NULL)
 		return cx_error_internal(err, "out of memory reading body");
 	for (;;) {
-		if (len + 1 >= cap) {
-			char *nb;
+		size_t want = cap - 1 - len;
+		char more;
+
+		if (want == 0) {
+			/* full: one byte more tells whether the body goes on past it */
+			if ((n = cx_fcgi_read(&req->fcgi, &more, 1)) <= 0)
+				break;
 			if (cap > limit + 1) {
-				free(buf);
-				return cx_error_set(err, CX_ETOOLARGE,
+				rc = cx_error_set(err, CX_ETOOLARGE,
 				    "Request body too large (limit %zu bytes)", limit);
+				goto out;
 			}
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				return cx_error_internal(err, "out of memory reading body");
+			if ((nb = realloc(buf, cap * 2)) == NULL) {
+				rc = cx_error_internal(err, "out of memory reading body");
+				goto out;
 			}
 			buf = nb;
 			cap *= 2;
+			buf[len++] = more;
+		} else {
+			if ((n = cx_fcgi_read(&req->fcgi, buf + len, want)) < 0)
+				break;
+			len += (size_t)n;
 		}
-		n = FCGX_GetStr(buf + len, (int)(cap - 1 - len), req->fcgi.in);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
 		if (len > limit) {
-			free(buf);
-			return cx_error_set(err, CX_ETOOLARGE,
+			rc = cx_error_set(err, CX_ETOOLARGE,
 			    "Request body too large (limit %zu bytes)", limit);
+			goto out;
 		}
+		if ((size_t)n < want)
+			break;   /* the end of the body */
+	}
+	if (n < 0) {   /* the connection broke or the peer gave up: no answer goes out */
+		rc = cx_error_set(err, CX_EBADREQ, "Incomplete request body");
+		goto out;
 	}
 	buf[len] = '\0';
 	req->body = buf;
 	req->body_len = len;
 	req_keep_malloced(req, buf);
-	return CX_OK;
+	buf = NULL;
+out:
+	free(buf);
+	return rc;
 }
 
 void
 cx_request_drain(struct cx_request *req)
 {
-	char buf[4096];
-
-	if (req->fcgi.in == NULL)
-		return;
-	while (FCGX_GetStr(buf, sizeof(buf), req->fcgi.in) > 0)
-		;
+	cx_fcgi_drain(&req->fcgi);
 }
 
 void
 cx_request_reset(struct cx_request *req)
 {
 	struct cx_app *app = req->app;
-	FCGX_Request fcgi = req->fcgi;
+	struct cx_fcgi fcgi = req->fcgi;
 
 	json_object_put(req->json);
 	for (size_t i = 0; i < req->nheaders; i++)
@@ -309,12 +320,12 @@ cx_http_header(struct cx_request *req, const char *name)
 	if (strcasecmp(name, "Content-Type") == 0)
 		return req->content_type;
 	if (strcasecmp(name, "Content-Length") == 0)
-		return FCGX_GetParam("CONTENT_LENGTH", req->fcgi.envp);
+		return cx_fcgi_param(&req->fcgi, "CONTENT_LENGTH");
 	o = (size_t)snprintf(key, sizeof(key), "HTTP_");
 	for (; name[i] != '\0' && o + 1 < sizeof(key); i++)
 		key[o++] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
 	key[o] = '\0';
-	return FCGX_GetParam(key, req->fcgi.envp);
+	return cx_fcgi_param(&req->fcgi, key);
 }
 
 const char *
@@ -501,9 +512,9 @@ cx_http_send(struct cx_request *req, int status, const char *content_type, const
 		req->held_len = 0;
 	}
 	if (!req->hold) {
-		FCGX_PutStr(head, n, req->fcgi.out);
+		cx_fcgi_write(&req->fcgi, head, (size_t)n);
 		if (len > 0)
-			FCGX_PutStr(body, (int)len, req->fcgi.out);
+			cx_fcgi_write(&req->fcgi, body, len);
 	}
 	req->sent = 1;
 	req->status = status;
@@ -534,7 +545,7 @@ void
 cx_http_release(struct cx_request *req)
 {
 	if (req->held_len > 0)
-		FCGX_PutStr(req->held, (int)req->held_len, req->fcgi.out);
+		cx_fcgi_write(&req->fcgi, req->held, req->held_len);
 	req->held_len = 0;
 	req->hold = 0;
 }

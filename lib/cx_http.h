@@ -4,12 +4,12 @@
 #ifndef CX_HTTP_H
 #define CX_HTTP_H
 
-#include <fcgiapp.h>
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cx_error.h"
+#include "cx_fcgi.h"
 #include "cx_jwt.h"
 
 struct cx_config;
@@ -39,7 +39,7 @@ struct cx_kv {
 #define CX_MAX_RESP_HEADERS 12
 
 struct cx_request {
-	FCGX_Request fcgi;
+	struct cx_fcgi fcgi;               /* the connection: kept by cx_request_reset */
 	struct cx_app *app;
 	/* inputs (borrowed from FastCGI params, valid for the request) */
 	const char *method;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cx_config.h"
+#include "cx_fcgi.h"
 #include "cx_log.h"
 #include "cx_redis.h"
 #include "cx_revoke.h"
@@ -28,7 +29,7 @@
 
 #define MAX_WORKERS 64
 
-#define MAX_CONNS 256   /* FastCGI connections one worker keeps open */
+#define MAX_CONNS CX_FCGI_MAX_CONNS   /* FastCGI connections one worker keeps open */
 
 static volatile sig_atomic_t stopping;
 /* The listening sockets, opened by the master: the shared one, and a program's shards. */
@@ -120,38 +121,32 @@ cx_app_close(struct cx_app *app)
 static int
 serve_one(const struct cx_program *prog, struct cx_request *conn)
 {
-	/* The connection is already accepted (ipcFd >= 0), so FCGX_Accept_r only reads the
-	 * request. If nginx closed it, libfcgi closes it too and, with listen_sock = -1, its
-	 * attempt to accept another connection fails at once instead of blocking. */
-	/* FCGX_Accept_r begins by finishing the previous request, closing the connection
-	 * unless it is marked kept: an open connection here is one we want to read from. */
-	conn->fcgi.keepConnection = 1;
-	if (FCGX_Accept_r(&conn->fcgi) < 0 || conn->fcgi.ipcFd < 0) {
-		FCGX_Free(&conn->fcgi, 1);
-		return -1;
-	}
+	int r = cx_fcgi_accept(&conn->fcgi);
+
+	if (r != 0)   /* closed, or only management records so far */
+		return r < 0 ? -1 : 0;
 	cx_request_read_params(conn);
 	cx_router_dispatch(prog->routes, prog->nroutes, conn);
 	if (conn->hold)
 		return 1;
-	FCGX_Finish_r(&conn->fcgi);   /* flushes; closes unless keep-conn */
+	r = cx_fcgi_finish(&conn->fcgi);   /* writes the response; closes unless kept */
 	cx_request_reset(conn);
-	return conn->fcgi.ipcFd >= 0 ? 0 : -1;
+	return r;
 }
 
 /* A held request, once batch_commit decided it. Returns as serve_one. */
 static int
 finish_held(const struct cx_program *prog, struct cx_request *conn)
 {
-	int ok = conn->held_ok;
+	int ok = conn->held_ok, r;
 
 	cx_log_set_request(conn->request_id, conn->remote_addr);
 	if (prog->batch_release != NULL)
 		prog->batch_release(conn, ok);
 	cx_router_finish_held(conn, ok);
-	FCGX_Finish_r(&conn->fcgi);
+	r = cx_fcgi_finish(&conn->fcgi);
 	cx_request_reset(conn);
-	return conn->fcgi.ipcFd >= 0 ? 0 : -1;
+	return r;
 }
 
 /* The worker's event loop: the listening socket shared with the other workers, the
@@ -195,14 +190,13 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 		cx_logf(CX_LOG_ERROR, "worker %d: out of memory", (int)getpid());
 		goto out;
 	}
-	for (size_t i = 0; i < MAX_CONNS; i++) {
+	for (size_t i = 0; i < MAX_CONNS; i++)
 		cx_request_init(&conns[i], &app);
-		FCGX_InitRequest(&conns[i].fcgi, -1, 0);
-	}
 
 	while (!stopping) {
+		struct timespec now = { 0, 0 };
 		nfds_t nfds = 0;
-		size_t nheld = 0;
+		size_t nheld = 0, nbuffered = 0;
 		int n, r;
 
 		for (size_t j = 0; nconns < MAX_CONNS && j < nlisten; j++) {
@@ -211,19 +205,24 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 			slot_of[nfds++] = -1 - (int)j;
 		}
 		for (size_t i = 0; i < MAX_CONNS; i++) {
-			if (conns[i].fcgi.ipcFd < 0)
+			if (conns[i].fcgi.fd < 0)
 				continue;
-			fds[nfds].fd = conns[i].fcgi.ipcFd;
+			nbuffered += cx_fcgi_buffered(&conns[i].fcgi) > 0;
+			fds[nfds].fd = conns[i].fcgi.fd;
 			fds[nfds].events = POLLIN;
 			slot_of[nfds++] = (int)i;
 		}
-		n = ppoll(fds, nfds, NULL, &waitmask);
+		/* a request read along with the previous one is not seen by poll: no waiting */
+		n = ppoll(fds, nfds, nbuffered > 0 ? &now : NULL, &waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			cx_logf(CX_LOG_ERROR, "poll: %s", strerror(errno));
 			break;
 		}
+		for (nfds_t k = 0; nbuffered > 0 && k < nfds; k++)
+			if (slot_of[k] >= 0 && cx_fcgi_buffered(&conns[slot_of[k]].fcgi) > 0)
+				fds[k].revents |= POLLIN;
 		for (nfds_t k = 0; k < nfds && !stopping; k++) {
 			struct cx_request *conn;
 
@@ -232,7 +231,7 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 			if (slot_of[k] >= 0) {
 				/* the slot may hold a connection accepted since the poll (or one
 				 * served this round already, when its fd number came back) */
-				if (conns[slot_of[k]].fcgi.ipcFd != fds[k].fd || conns[slot_of[k]].hold)
+				if (conns[slot_of[k]].fcgi.fd != fds[k].fd || conns[slot_of[k]].hold)
 					continue;
 				if ((r = serve_one(prog, &conns[slot_of[k]])) == 1)
 					held[nheld++] = slot_of[k];
@@ -250,14 +249,14 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 
 				if (fd < 0)
 					break;
-				for (i = 0; i < MAX_CONNS && conns[i].fcgi.ipcFd >= 0; i++)
+				for (i = 0; i < MAX_CONNS && conns[i].fcgi.fd >= 0; i++)
 					;
 				if (i == MAX_CONNS) {
 					close(fd);
 					break;
 				}
 				conn = &conns[i];
-				conn->fcgi.ipcFd = fd;
+				cx_fcgi_attach(&conn->fcgi, fd);
 				nconns++;
 				if ((r = serve_one(prog, conn)) == 1)
 					held[nheld++] = (int)i;
@@ -278,9 +277,8 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 	}
 out:
 	for (size_t i = 0; conns != NULL && i < MAX_CONNS; i++) {
-		if (conns[i].fcgi.ipcFd >= 0)
-			FCGX_Free(&conns[i].fcgi, 1);
 		cx_request_reset(&conns[i]);
+		cx_fcgi_free(&conns[i].fcgi);
 	}
 	free(conns);
 	free(fds);
@@ -405,7 +403,7 @@ bind_socket(const char *path)
 	if (mode_env != NULL && *mode_env != '\0')
 		mode = (mode_t)strtol(mode_env, NULL, 8);
 	unlink(path);   /* a stale socket from a crashed master */
-	fd = FCGX_OpenSocket(path, 1024);
+	fd = cx_fcgi_listen(path);
 	if (fd < 0)
 		return -1;
 	/* Workers poll the socket and accept themselves; whoever loses the race for a
@@ -483,7 +481,7 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 		snprintf(sockbuf, sizeof(sockbuf), "%s/%s.sock", cfg.socket_dir, prog->name);
 		socket_path = sockbuf;
 	}
-	if (FCGX_Init() != 0 || (listen_fd = bind_socket(socket_path)) < 0) {
+	if ((listen_fd = bind_socket(socket_path)) < 0) {
 		cx_logf(CX_LOG_ERROR, "cannot listen on %s: %s", socket_path, strerror(errno));
 		cx_config_free(&cfg);
 		return 1;

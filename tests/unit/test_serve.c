@@ -45,24 +45,58 @@ whoami(struct cx_request *req, struct cx_error *err)
 	return cx_http_ok(req, 200, json_object_new_int((int)getpid()), NULL);
 }
 
+/* The X-Long header, a newline and the body, as text. */
+static int
+echo(struct cx_request *req, struct cx_error *err)
+{
+	const char *h = cx_http_header(req, "X-Long");
+	size_t hl = h != NULL ? strlen(h) : 0;
+	char *out = cx_req_alloc(req, hl + 1 + req->body_len);
+
+	if (out == NULL)
+		return cx_error_internal(err, "out of memory");
+	memcpy(out, h != NULL ? h : "", hl);
+	out[hl] = '\n';
+	memcpy(out + hl + 1, req->body != NULL ? req->body : "", req->body_len);
+	return cx_http_send(req, 200, "text/plain", out, hl + 1 + req->body_len);
+}
+
+#define BIG_LEN 200000   /* more than three FastCGI records */
+
+static int
+big(struct cx_request *req, struct cx_error *err)
+{
+	char *out = cx_req_alloc(req, BIG_LEN);
+
+	if (out == NULL)
+		return cx_error_internal(err, "out of memory");
+	for (size_t i = 0; i < BIG_LEN; i++)
+		out[i] = (char)('a' + i % 26);
+	return cx_http_send(req, 200, "text/plain", out, BIG_LEN);
+}
+
+#define ECHO_LIMIT (512 * 1024)
+
 static const struct cx_route routes[] = {
 	{ "GET", "/fast", CX_PUBLIC, CX_BODY_NONE, 0, fast },
 	{ "GET", "/slow", CX_PUBLIC, CX_BODY_NONE, 0, slow },
 	{ "GET", "/pid", CX_PUBLIC, CX_BODY_NONE, 0, whoami },
+	{ "POST", "/echo", CX_PUBLIC, CX_BODY_FORM, ECHO_LIMIT, echo },
+	{ "GET", "/big", CX_PUBLIC, CX_BODY_NONE, 0, big },
 };
 
 static const struct cx_program program = {
-	.name = "cx-test", .routes = routes, .nroutes = 3, .needs = 0,
+	.name = "cx-test", .routes = routes, .nroutes = 5, .needs = 0,
 };
 
 /* Listening on shard sockets too, with two workers. */
 static const struct cx_program sharded_program = {
-	.name = "cx-test", .routes = routes, .nroutes = 3, .needs = 0, .sharded = 1,
+	.name = "cx-test", .routes = routes, .nroutes = 5, .needs = 0, .sharded = 1,
 };
 
 /* The same with a store: on SQLite the master runs a checkpointer beside the worker. */
 static const struct cx_program store_program = {
-	.name = "cx-test", .routes = routes, .nroutes = 3, .needs = CX_NEED_STORE,
+	.name = "cx-test", .routes = routes, .nroutes = 5, .needs = CX_NEED_STORE,
 };
 
 static char dir[64], sock[96];
@@ -212,31 +246,60 @@ fcgi_connect(void)
 	return fcgi_connect_to(sock);
 }
 
+/* One record of request id into p; pad: padding bytes after the content. */
 static size_t
-record(unsigned char *p, int type, const void *body, size_t len)
+record_of(unsigned char *p, int type, unsigned id, const void *body, size_t len, size_t pad)
 {
 	p[0] = 1;
 	p[1] = (unsigned char)type;
-	p[2] = 0;
-	p[3] = 1;   /* request id 1 */
+	p[2] = (unsigned char)(id >> 8);
+	p[3] = (unsigned char)id;
 	p[4] = (unsigned char)(len >> 8);
 	p[5] = (unsigned char)len;
-	p[6] = 0;
+	p[6] = (unsigned char)pad;
 	p[7] = 0;
 	memcpy(p + 8, body, len);
-	return 8 + len;
+	memset(p + 8 + len, 0, pad);
+	return 8 + len + pad;
 }
 
 static size_t
+record(unsigned char *p, int type, const void *body, size_t len)
+{
+	return record_of(p, type, 1, body, len, 0);
+}
+
+/* A name-value pair, lengths of 128 and more in the 4-byte form. */
+static size_t
 pair(unsigned char *p, const char *name, const char *value)
 {
-	size_t n = strlen(name), v = strlen(value);
+	size_t n = strlen(name), v = strlen(value), o = 0;
 
-	p[0] = (unsigned char)n;
-	p[1] = (unsigned char)v;
-	memcpy(p + 2, name, n);
-	memcpy(p + 2 + n, value, v);
-	return 2 + n + v;
+	if (n < 128)
+		p[o++] = (unsigned char)n;
+	else {
+		p[o++] = (unsigned char)(0x80 | n >> 24);
+		p[o++] = (unsigned char)(n >> 16);
+		p[o++] = (unsigned char)(n >> 8);
+		p[o++] = (unsigned char)n;
+	}
+	if (v < 128)
+		p[o++] = (unsigned char)v;
+	else {
+		p[o++] = (unsigned char)(0x80 | v >> 24);
+		p[o++] = (unsigned char)(v >> 16);
+		p[o++] = (unsigned char)(v >> 8);
+		p[o++] = (unsigned char)v;
+	}
+	memcpy(p + o, name, n);
+	memcpy(p + o + n, value, v);
+	return o + n + v;
+}
+
+static void
+send_all(int fd, const void *buf, size_t n)
+{
+	cr_assert_eq(send(fd, buf, n, MSG_NOSIGNAL), (ssize_t)n, "send: %s", strerror(errno));
 }
 
 /* Send GET path on fd (keep: ask to keep the connection). */
@@ -258,16 +321,19 @@ fcgi_send(int fd, const char *path, int keep)
 }
 
 static int stdout_before_marker;   /* set by fcgi_recv_after */
+static size_t stdout_records;      /* non-empty FCGI_STDOUT records of the last answer */
+static size_t stdout_len;          /* and their bytes */
 
-/* The whole CGI response (headers and body) to the request sent on fd, or NULL when the
- * server closed or timed out. marker (or NULL): a file that must exist when the first
- * byte of the response arrives (else stdout_before_marker is set). */
+/* The whole CGI response (headers and body, NUL-terminated) to the request sent on fd,
+ * or NULL when the server closed or timed out. marker (or NULL): a file that must exist
+ * when the first byte of the response arrives (else stdout_before_marker is set). */
 static char *
 fcgi_recv_after(int fd, const char *marker)
 {
-	size_t got = 0;
-	char *out = calloc(1, 65536);
+	size_t got = 0, cap = 65536;
+	char *out = calloc(1, cap + 1);
 
+	stdout_records = 0;
 	for (;;) {
 		unsigned char h[8], body[65536 + 256];
 		size_t len, pad;
@@ -283,12 +349,21 @@ fcgi_recv_after(int fd, const char *marker)
 		}
 		if (h[1] == 6 && got == 0 && len > 0 && marker != NULL && access(marker, F_OK) != 0)
 			stdout_before_marker = 1;
-		if (h[1] == 6 && got + len < 65535) {   /* FCGI_STDOUT */
+		if (h[1] == 6 && len > 0) {   /* FCGI_STDOUT */
+			if (got + len > cap) {
+				cap = 2 * (got + len);
+				out = realloc(out, cap + 1);
+				cr_assert_not_null(out);
+			}
 			memcpy(out + got, body, len);
 			got += len;
+			out[got] = '\0';
+			stdout_records++;
 		}
-		if (h[1] == 3)   /* FCGI_END_REQUEST */
+		if (h[1] == 3) {   /* FCGI_END_REQUEST */
+			stdout_len = got;
 			return out;
+		}
 	}
 }
 
@@ -591,4 +666,382 @@ Test(serve_batch, held_responses_wait_for_the_rounds_writes)
 	close(a);
 	close(b);
 	close(c);
+}
+
+/* ---- the FastCGI protocol ---------------------------------------------------------- */
+
+/* One record from fd: its type, request id and content (padding dropped); -1 when the
+ * server closed the connection or timed out. */
+static int
+read_record(int fd, int *type, unsigned *id, unsigned char *body, size_t *len)
+{
+	unsigned char h[8], pad[256];
+
+	if (recv(fd, h, 8, MSG_WAITALL) != 8)
+		return -1;
+	*type = h[1];
+	*id = (unsigned)h[2] << 8 | h[3];
+	*len = (size_t)h[4] << 8 | h[5];
+	if (*len > 0 && recv(fd, body, *len, MSG_WAITALL) != (ssize_t)*len)
+		return -1;
+	if (h[6] > 0 && recv(fd, pad, h[6], MSG_WAITALL) != h[6])
+		return -1;
+	return 0;
+}
+
+/* 1 when the server closed fd (instead of answering or waiting). */
+static int
+closed_by_server(int fd)
+{
+	char byte;
+
+	return recv(fd, &byte, 1, 0) == 0;
+}
+
+/* The params of a POST /echo with an X-Long header and a body of body_len bytes; a
+ * param with a 200-byte name comes first (its length in the 4-byte form too). */
+static size_t
+echo_params(unsigned char *p, const char *x_long, size_t body_len)
+{
+	char cl[32], long_name[201];
+	size_t n = 0;
+
+	memset(long_name, 'N', 200);
+	long_name[200] = '\0';
+	snprintf(cl, sizeof(cl), "%zu", body_len);
+	n += pair(p + n, long_name, "v");
+	n += pair(p + n, "REQUEST_METHOD", "POST");
+	n += pair(p + n, "DOCUMENT_URI", "/echo");
+	n += pair(p + n, "CONTENT_TYPE", "application/x-www-form-urlencoded");
+	n += pair(p + n, "CONTENT_LENGTH", cl);
+	n += pair(p + n, "HTTP_X_LONG", x_long);
+	n += pair(p + n, "REMOTE_ADDR", "127.0.0.1");
+	return n;
+}
+
+/* Records of type for request 1 carrying data in pieces of 1, 2, ... 13 bytes (then
+ * again), each padded to 8 bytes as nginx does. */
+static size_t
+split_records(unsigned char *p, int type, const unsigned char *data, size_t len)
+{
+	size_t n = 0, piece = 1;
+
+	for (size_t i = 0; i < len; i += piece, piece = piece % 13 + 1) {
+		size_t k = len - i < piece ? len - i : piece;
+
+		n += record_of(p + n, type, 1, data + i, k, (8 - k % 8) % 8);
+	}
+	return n;
+}
+
+/* The body of a CGI response (after the blank line). */
+static const char *
+body_of(const char *response)
+{
+	const char *b = strstr(response, "\r\n\r\n");
+
+	cr_assert_not_null(b, "no end of headers in %s", response);
+	return b + 4;
+}
+
+Test(serve, params_split_across_records_and_reads_arrive_whole)
+{
+	unsigned char params[2048], stream[8192];
+	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+	char x_long[301], want[400];
+	size_t np, n = 0;
+	int fd = fcgi_connect();
+	char *r;
+
+	for (int i = 0; i < 300; i++)
+		x_long[i] = (char)('A' + i % 26);
+	x_long[300] = '\0';
+	np = echo_params(params, x_long, 7);
+	n += record(stream + n, 1, begin, 8);
+	n += split_records(stream + n, 4, params, np);
+	n += record(stream + n, 4, "", 0);
+	n += record(stream + n, 5, "a=1&b=2", 7);
+	n += record(stream + n, 5, "", 0);
+	/* 5 bytes a write: headers, lengths and names are cut between reads */
+	for (size_t i = 0; i < n; i += 5) {
+		send_all(fd, stream + i, n - i < 5 ? n - i : 5);
+		usleep(300);
+	}
+	r = fcgi_recv(fd);
+	cr_assert_not_null(r, "no answer");
+	snprintf(want, sizeof(want), "%s\na=1&b=2", x_long);
+	cr_expect_str_eq(body_of(r), want);
+	free(r);
+	r = fcgi_get(fd, "/fast", 0);
+	cr_assert_not_null(r, "the kept connection no longer answers");
+	cr_expect_not_null(strstr(r, "\"fast\""), "%s", r);
+	free(r);
+	close(fd);
+}
+
+#define BODY_LEN 100000
+
+Test(serve, a_body_in_several_stdin_records_is_read_whole)
+{
+	static unsigned char body[BODY_LEN], stream[BODY_LEN + 4096];
+	static const size_t sizes[] = { 1, 7, 1000, 30000, 65535 };
+	unsigned char params[2048];
+	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+	size_t np, n = 0, i = 0, k;
+	int fd = fcgi_connect();
+	char *r;
+
+	for (k = 0; k < BODY_LEN; k++)
+		body[k] = (unsigned char)('a' + k % 26);
+	np = echo_params(params, "x", BODY_LEN);
+	n += record(stream + n, 1, begin, 8);
+	n += record(stream + n, 4, params, np);
+	n += record(stream + n, 4, "", 0);
+	for (k = 0; i < BODY_LEN; k++) {
+		size_t len = sizes[k % 5] < BODY_LEN - i ? sizes[k % 5] : BODY_LEN - i;
+
+		n += record_of(stream + n, 5, 1, body + i, len, (8 - len % 8) % 8);
+		i += len;
+	}
+	n += record(stream + n, 5, "", 0);
+	for (i = 0; i < n; i += 20000)   /* in several writes */
+		send_all(fd, stream + i, n - i < 20000 ? n - i : 20000);
+	r = fcgi_recv(fd);
+	cr_assert_not_null(r, "no answer");
+	cr_assert_eq(strlen(body_of(r)), 2 + BODY_LEN, "the body came back with %zu bytes",
+	    strlen(body_of(r)));
+	cr_expect_eq(memcmp(body_of(r) + 2, body, BODY_LEN), 0, "the body came back changed");
+	free(r);
+	close(fd);
+}
+
+Test(serve, a_response_larger_than_a_record_arrives_whole)
+{
+	int fd = fcgi_connect();
+	char *r = fcgi_get(fd, "/big", 0);
+	const char *b;
+	size_t i;
+
+	cr_assert_not_null(r, "no answer");
+	cr_expect_not_null(strstr(r, "Content-Length: 200000\r\n"), "%.200s", r);
+	b = body_of(r);
+	cr_assert_eq(stdout_len - (size_t)(b - r), BIG_LEN, "%zu body bytes arrived",
+	    stdout_len - (size_t)(b - r));
+	for (i = 0; i < BIG_LEN && b[i] == (char)('a' + i % 26); i++)
+		;
+	cr_expect_eq(i, BIG_LEN, "the body differs at byte %zu", i);
+	cr_expect_geq(stdout_records, 4, "%zu STDOUT records for 200 KB", stdout_records);
+	free(r);
+	close(fd);
+}
+
+Test(serve, management_records_are_answered)
+{
+	unsigned char q[256], rec[512], body[65536];
+	unsigned char unknown[8] = { 0 };
+	size_t nq = 0, n, len;
+	unsigned id;
+	int type, fd = fcgi_connect(), other;
+	char *r;
+
+	nq += pair(q + nq, "FCGI_MAX_CONNS", "");
+	nq += pair(q + nq, "FCGI_NOT_A_VARIABLE", "");
+	nq += pair(q + nq, "FCGI_MAX_REQS", "");
+	nq += pair(q + nq, "FCGI_MPXS_CONNS", "");
+	n = record_of(rec, 9, 0, q, nq, 3);   /* FCGI_GET_VALUES */
+	send_all(fd, rec, n);
+	cr_assert_eq(read_record(fd, &type, &id, body, &len), 0, "no answer to GET_VALUES");
+	cr_assert_eq(type, 10, "record type %d", type);   /* FCGI_GET_VALUES_RESULT */
+	cr_expect_eq(id, 0);
+	body[len] = '\0';
+	{
+		unsigned char want[256];
+		size_t nw = 0;
+
+		nw += pair(want + nw, "FCGI_MAX_CONNS", "256");
+		nw += pair(want + nw, "FCGI_MAX_REQS", "256");
+		nw += pair(want + nw, "FCGI_MPXS_CONNS", "0");
+		cr_expect(len == nw && memcmp(body, want, nw) == 0, "GET_VALUES_RESULT %.*s",
+		    (int)len, body);
+	}
+	/* the worker went back to its poll: another connection is served */
+	other = fcgi_connect();
+	r = fcgi_get(other, "/fast", 0);
+	cr_assert_not_null(r, "a management record on one connection stalled the worker");
+	free(r);
+	close(other);
+	/* a management type we do not know */
+	n = record_of(rec, 42, 0, unknown, 8, 0);
+	send_all(fd, rec, n);
+	cr_assert_eq(read_record(fd, &type, &id, body, &len), 0, "no answer to type 42");
+	cr_expect_eq(type, 11);   /* FCGI_UNKNOWN_TYPE */
+	cr_expect(len == 8 && body[0] == 42, "UNKNOWN_TYPE body %zu bytes, type %d", len,
+	    body[0]);
+	/* and the connection serves requests */
+	r = fcgi_get(fd, "/fast", 0);
+	cr_assert_not_null(r, "no answer after the management records");
+	cr_expect_not_null(strstr(r, "\"fast\""), "%s", r);
+	free(r);
+	close(fd);
+}
+
+/* GET /pid on a new connection: the worker's pid. */
+static long
+worker_pid(void)
+{
+	return pid_on(sock);
+}
+
+Test(serve, a_broken_peer_is_closed_and_the_worker_goes_on)
+{
+	unsigned char rec[256], begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 }, params[64];
+	long before = worker_pid();
+	size_t n;
+	int fd;
+
+	/* version 2 */
+	fd = fcgi_connect();
+	n = record(rec, 1, begin, 8);
+	rec[0] = 2;
+	send_all(fd, rec, n);
+	cr_expect(closed_by_server(fd), "a record of version 2 did not close the connection");
+	close(fd);
+	/* a record cut short by the peer's end */
+	fd = fcgi_connect();
+	rec[0] = 1;
+	send_all(fd, rec, 11);   /* 8 bytes of header, 3 of 8 of content */
+	shutdown(fd, SHUT_WR);
+	cr_expect(closed_by_server(fd), "a truncated record did not close the connection");
+	close(fd);
+	/* params whose length runs past their end */
+	fd = fcgi_connect();
+	n = record(rec, 1, begin, 8);
+	n += pair(params, "REQUEST_METHOD", "GET");
+	params[1] = 100;   /* value length 100 of 3 */
+	n += record(rec + n, 4, params, 2 + 14 + 3);
+	n += record(rec + n, 4, "", 0);
+	send_all(fd, rec, n);
+	cr_expect(closed_by_server(fd), "malformed params did not close the connection");
+	close(fd);
+	/* the same worker serves the next connection */
+	cr_expect_eq(worker_pid(), before, "the worker was replaced");
+}
+
+Test(serve, requests_that_cannot_be_served_are_refused)
+{
+	unsigned char stream[1024], params[256], body[64];
+	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+	unsigned char authorizer[8] = { 0, 2, 0, 0, 0, 0, 0, 0 };
+	size_t n = 0, np = 0, len;
+	unsigned id;
+	int type, fd = fcgi_connect();
+	char *r;
+
+	/* a second request while the first is open: FCGI_CANT_MPX_CONN for it */
+	np += pair(params + np, "REQUEST_METHOD", "GET");
+	np += pair(params + np, "DOCUMENT_URI", "/fast");
+	n += record(stream + n, 1, begin, 8);
+	n += record_of(stream + n, 1, 2, begin, 8, 0);
+	n += record(stream + n, 4, params, np);
+	n += record(stream + n, 4, "", 0);
+	n += record(stream + n, 5, "", 0);
+	send_all(fd, stream, n);
+	cr_assert_eq(read_record(fd, &type, &id, body, &len), 0);
+	cr_expect(type == 3 && id == 2 && len == 8 && body[4] == 1,
+	    "record %d of request %u, protocol status %d", type, id, body[4]);
+	r = fcgi_recv(fd);
+	cr_assert_not_null(r, "the first request was not answered");
+	cr_expect_not_null(strstr(r, "\"fast\""), "%s", r);
+	free(r);
+	/* a role other than responder: FCGI_UNKNOWN_ROLE, and closed (not kept) */
+	n = record_of(stream, 1, 3, authorizer, 8, 0);
+	send_all(fd, stream, n);
+	cr_assert_eq(read_record(fd, &type, &id, body, &len), 0);
+	cr_expect(type == 3 && id == 3 && len == 8 && body[4] == 3,
+	    "record %d of request %u, protocol status %d", type, id, body[4]);
+	cr_expect(closed_by_server(fd));
+	close(fd);
+}
+
+Test(serve, an_aborted_request_ends_without_output)
+{
+	unsigned char stream[2048], params[1024];
+	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+	size_t n = 0, np = echo_params(params, "x", 10);
+	int fd = fcgi_connect();
+	char *r;
+
+	n += record(stream + n, 1, begin, 8);
+	n += record(stream + n, 4, params, np);
+	n += record(stream + n, 4, "", 0);
+	n += record(stream + n, 5, "12345", 5);
+	n += record(stream + n, 2, "", 0);   /* FCGI_ABORT_REQUEST */
+	send_all(fd, stream, n);
+	r = fcgi_recv(fd);
+	cr_assert_not_null(r, "no END_REQUEST for the aborted request");
+	cr_expect_eq(stdout_records, 0, "the aborted request still answered: %s", r);
+	free(r);
+	r = fcgi_get(fd, "/fast", 0);
+	cr_assert_not_null(r, "the kept connection no longer answers");
+	free(r);
+	close(fd);
+}
+
+/* Two requests in one write: the second is already read with the first, and served
+ * although poll never sees it. */
+Test(serve, requests_sent_together_are_all_answered)
+{
+	unsigned char stream[2048], params[256];
+	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+	size_t n = 0, np = 0;
+	int fd = fcgi_connect();
+	char *r;
+
+	np += pair(params + np, "REQUEST_METHOD", "GET");
+	np += pair(params + np, "DOCUMENT_URI", "/fast");
+	for (int i = 0; i < 2; i++) {
+		n += record(stream + n, 1, begin, 8);
+		n += record(stream + n, 4, params, np);
+		n += record(stream + n, 4, "", 0);
+		n += record(stream + n, 5, "", 0);
+	}
+	send_all(fd, stream, n);
+	for (int i = 0; i < 2; i++) {
+		r = fcgi_recv(fd);
+		cr_assert_not_null(r, "request %d was not answered", i + 1);
+		cr_expect_not_null(strstr(r, "\"fast\""), "%s", r);
+		free(r);
+	}
+	close(fd);
+}
+
+/* A body over the route's limit is refused, not stored, and the kept connection stays
+ * in step for the next request. */
+Test(serve, a_body_over_the_limit_is_refused_and_the_connection_goes_on)
+{
+	static unsigned char body[ECHO_LIMIT + 4096], stream[ECHO_LIMIT + 16384];
+	unsigned char params[2048];
+	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+	size_t np, n = 0, len = sizeof(body);
+	int fd = fcgi_connect();
+	char *r;
+
+	memset(body, 'b', len);
+	np = echo_params(params, "x", len);
+	n += record(stream + n, 1, begin, 8);
+	n += record(stream + n, 4, params, np);
+	n += record(stream + n, 4, "", 0);
+	for (size_t i = 0; i < len; i += 65535)
+		n += record(stream + n, 5, body + i, len - i < 65535 ? len - i : 65535);
+	n += record(stream + n, 5, "", 0);
+	send_all(fd, stream, n);
+	r = fcgi_recv(fd);
+	cr_assert_not_null(r, "no answer");
+	cr_expect_not_null(strstr(r, "Status: 413"), "%.300s", r);
+	free(r);
+	r = fcgi_get(fd, "/fast", 0);
+	cr_assert_not_null(r, "the kept connection no longer answers");
+	cr_expect_not_null(strstr(r, "\"fast\""), "%s", r);
+	free(r);
+	close(fd);
 }
