@@ -29,11 +29,27 @@ ai_trunc0(double v)
 
 /* ---------------------------------------------------------------- words */
 
+#define PHRASE_MAX 256           /* bytes of a phrase that are read */
 
-static int
-is_word_byte(unsigned char c)
+/* Per ASCII byte: its lowercase form when it belongs to a word (a letter, a digit, '+' or
+ * '#'), 0 when it separates words. isalnum() and tolower() of the C locale, which our
+ * programs run in (none sets another), as a table: one load per byte. */
+static const unsigned char ascii_word[128] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, '#', 0, 0, 0, 0, 0, 0, 0, '+', 0, 0, 0, 0,
+	'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, 0, 0, 0,
+	0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+	0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+};
+
+/* The byte as part of a word (bytes of UTF-8 sequences are kept as they are), or 0. */
+static unsigned char
+word_byte(unsigned char c)
 {
-	return isalnum(c) || c == '+' || c == '#' || c >= 0x80;
+	return c >= 0x80 ? c : ascii_word[c];
 }
 
 int
@@ -44,178 +60,284 @@ ai_ends_with(const char *s, size_t len, const char *suffix)
 	return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
-static void
-stem_inplace(char *s)
+/* Stems the word s of len bytes in place; returns the stem's length. */
+static size_t
+stem_inplace(char *s, size_t len)
 {
-	size_t len = strlen(s);
-
 	if (len > 4 && ai_ends_with(s, len, "ies")) {
 		s[len - 3] = 'y';
 		s[len - 2] = '\0';
-	} else if (len > 4 && (ai_ends_with(s, len, "sses") || ai_ends_with(s, len, "xes") ||
+		return len - 2;
+	}
+	if (len > 4 && (ai_ends_with(s, len, "sses") || ai_ends_with(s, len, "xes") ||
 	    ai_ends_with(s, len, "ches") || ai_ends_with(s, len, "shes"))) {
 		s[len - 2] = '\0';
-	} else if (len > 3 && s[len - 1] == 's' && s[len - 2] != 's' && s[len - 2] != 'u' &&
+		return len - 2;
+	}
+	if (len > 3 && s[len - 1] == 's' && s[len - 2] != 's' && s[len - 2] != 'u' &&
 	    s[len - 2] != 'i') {
 		s[len - 1] = '\0';
+		return len - 1;
 	}
+	return len;
+}
+
+static uint64_t
+mem_hash(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t
+ai_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* How many words tokenize() will find in text[0..len). */
+static size_t
+count_words(const char *text, size_t len)
+{
+	size_t i, n = 0;
+	int in_word = 0;
+
+	for (i = 0; i < len; i++) {
+		int w = word_byte((unsigned char)text[i]) != 0;
+
+		n += w && !in_word;
+		in_word = w;
+	}
+	return n;
+}
+
+/* Splits text[0..len) into words. raw gets the lowercase bytes with every other byte NUL,
+ * so that each word is a string; stem the same with each word stemmed. r, s and h (room
+ * for count_words() words, at most len / 2 + 1) get the words, their stems and the
+ * stems' hashes. Returns the number of words. */
+static size_t
+tokenize(const char *text, size_t len, char *raw, char *stem, const char **r,
+    const char **s, uint64_t *h)
+{
+	size_t i = 0, n = 0, start, slen;
+	unsigned char c;
+
+	while (i < len) {
+		if (word_byte((unsigned char)text[i]) == 0) {
+			raw[i] = stem[i] = '\0';
+			i++;
+			continue;
+		}
+		for (start = i; i < len && (c = word_byte((unsigned char)text[i])) != 0; i++)
+			raw[i] = stem[i] = (char)c;
+		raw[i] = stem[i] = '\0';
+		r[n] = raw + start;
+		s[n] = stem + start;
+		slen = stem_inplace(stem + start, i - start);
+		h[n++] = mem_hash(stem + start, slen);
+	}
+	raw[len] = stem[len] = '\0';
+	return n;
 }
 
 void
 ai_words_free(struct words *w)
 {
-	free(w->raw);
-	free(w->stem);
-	free(w->r);
-	free(w->s);
-	free(w->set);
+	free(w->mem);
 	memset(w, 0, sizeof(*w));
 }
 
-static uint64_t
-str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-/* 1 when stem is one of the words of a text that has a stem set. */
-static int
-has_stem(const struct words *w, const char *stem)
-{
-	size_t i;
-
-	for (i = (size_t)str_hash(stem) & (w->set_cap - 1); w->set[i] != NULL;
-	    i = (i + 1) & (w->set_cap - 1))
-		if (w->set[i][0] == stem[0] && strcmp(w->set[i], stem) == 0)
-			return 1;
-	return 0;
-}
-
+/* The index of a text: its distinct stems in an open-addressing table (each slot the
+ * position of a stem's first word, plus one) and every word chained to the next word with
+ * the same stem, so a phrase is found from its first word without scanning the text. */
 static void
-stem_set_build(struct words *w)
+index_build(struct words *w)
 {
-	size_t cap = 16, i, j;
+	size_t mask = w->slots - 1, i, j, p;
 
-	while (cap < 2 * w->n)
-		cap *= 2;
-	if ((w->set = calloc(cap, sizeof(*w->set))) == NULL)
-		return;
-	w->set_cap = cap;
-	for (i = 0; i < w->n; i++) {
-		for (j = (size_t)str_hash(w->s[i]) & (cap - 1); w->set[j] != NULL;
-		    j = (j + 1) & (cap - 1))
-			if (strcmp(w->set[j], w->s[i]) == 0)
+	memset(w->slot, 0, w->slots * sizeof(*w->slot));
+	w->ndistinct = 0;
+	for (i = w->n; i-- > 0;) {       /* backwards: every chain runs forwards */
+		for (j = (size_t)w->h[i] & mask; w->slot[j] != 0; j = (j + 1) & mask) {
+			p = w->slot[j] - 1;
+			if (w->h[p] == w->h[i] && strcmp(w->s[p], w->s[i]) == 0)
 				break;
-		if (w->set[j] == NULL)
-			w->set[j] = w->s[i];
+		}
+		w->ndistinct += w->slot[j] == 0;
+		w->next[i] = w->slot[j] != 0 ? w->slot[j] - 1 : (uint32_t)w->n;
+		w->slot[j] = (uint32_t)i + 1;
 	}
+}
+
+/* Bytes for the arrays of up to cap words of a len-byte text (and its index of slots). */
+static size_t
+words_size(size_t cap, size_t len, size_t slots)
+{
+	return cap * (2 * sizeof(char *) + sizeof(uint64_t)) + 2 * (len + 1) +
+	    (slots > 0 ? (cap + slots) * sizeof(uint32_t) : 0);
+}
+
+static size_t
+slots_for(size_t n)
+{
+	size_t slots = 16;
+
+	while (slots < 2 * n)
+		slots *= 2;
+	return slots;
+}
+
+/* The words' arrays live in one block: buf (size bytes, 8-byte aligned) when they fit,
+ * else an allocation. */
+static int
+words_init(struct words *w, const char *text, size_t max, int index, void *buf,
+    size_t size)
+{
+	size_t len, cap, slots = 0;
+	char *mem;
+
+	memset(w, 0, sizeof(*w));
+	if (text == NULL)
+		text = "";
+	len = strnlen(text, max);
+	if (len >= UINT32_MAX / 8)     /* positions are 32-bit */
+		return -1;
+	cap = len / 2 + 1;             /* the most words len bytes can hold */
+	if (index)
+		slots = slots_for(cap);
+	if (words_size(cap, len, slots) > size) {
+		cap = count_words(text, len);    /* to allocate no more than needed */
+		if (index)
+			slots = slots_for(cap);
+	}
+	if (words_size(cap, len, slots) <= size) {
+		mem = buf;
+	} else {
+		if ((mem = malloc(words_size(cap, len, slots))) == NULL)
+			return -1;
+		w->mem = mem;
+	}
+	w->r = (const char **)(void *)mem;
+	w->s = w->r + cap;
+	w->h = (uint64_t *)(void *)(w->s + cap);
+	mem = (char *)(w->h + cap);
+	if (index) {
+		w->next = (uint32_t *)(void *)mem;
+		w->slot = w->next + cap;
+		mem = (char *)(w->slot + slots);
+	}
+	w->raw = mem;
+	w->stem = mem + len + 1;
+	w->n = tokenize(text, len, w->raw, w->stem, w->r, w->s, w->h);
+	if (index) {
+		w->slots = slots_for(w->n);      /* no more than were reserved */
+		index_build(w);
+	}
+	return 0;
 }
 
 int
 ai_words_init(struct words *w, const char *text, size_t max)
 {
-	size_t len, i, n = 0, cap;
-	int in_word = 0;
-
-	memset(w, 0, sizeof(*w));
-	len = text != NULL ? strnlen(text, max) : 0;
-	cap = len / 2 + 1;
-	w->raw = malloc(len + 1);
-	w->stem = malloc(len + 1);
-	w->r = calloc(cap, sizeof(*w->r));
-	w->s = calloc(cap, sizeof(*w->s));
-	if (w->raw == NULL || w->stem == NULL || w->r == NULL || w->s == NULL) {
-		ai_words_free(w);
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (is_word_byte(c)) {
-			w->raw[i] = (char)tolower(c);
-			if (!in_word && n < cap)
-				w->r[n++] = w->raw + i;
-			in_word = 1;
-		} else {
-			w->raw[i] = '\0';
-			in_word = 0;
-		}
-	}
-	w->raw[len] = '\0';
-	memcpy(w->stem, w->raw, len + 1);
-	for (i = 0; i < n; i++) {
-		w->s[i] = w->stem + (w->r[i] - w->raw);
-		stem_inplace((char *)w->s[i]);
-	}
-	w->n = n;
-	/* Texts are searched for hundreds of phrases (every skill alias, every keyword):
-	 * a phrase whose first word is not in the text is ruled out by one hash lookup. */
-	if (n >= 8)
-		stem_set_build(w);
-	return 0;
+	return words_init(w, text, max, 1, NULL, 0);
 }
 
-/* Phrases are tokenized once per process: they come from the bank, the skill taxonomy and
- * the rubric's own lists, a few thousand strings that never change. Keyed by content, so
- * a phrase from elsewhere is merely tokenized again when the table is full. */
-#define PHRASE_SLOTS 8192
-static struct phrase_slot {
-	char *text;
-	struct words w;
-} phrase_table[PHRASE_SLOTS];
-static size_t phrase_used;
-
-static const struct words *
-phrase_words(const char *phrase, struct words *tmp)
+int
+ai_words_init_buf(struct words *w, const char *text, size_t max, void *buf, size_t size)
 {
-	size_t i;
-
-	for (i = (size_t)(str_hash(phrase) % PHRASE_SLOTS);; i = (i + 1) % PHRASE_SLOTS) {
-		struct phrase_slot *slot = &phrase_table[i];
-
-		if (slot->text != NULL && strcmp(slot->text, phrase) == 0)
-			return &slot->w;
-		if (slot->text != NULL)
-			continue;
-		if (phrase_used < PHRASE_SLOTS / 2 && (slot->text = strdup(phrase)) != NULL) {
-			if (ai_words_init(&slot->w, phrase, 256) == 0) {
-				phrase_used++;
-				return &slot->w;
-			}
-			free(slot->text);
-			slot->text = NULL;
-		}
-		break;
-	}
-	return ai_words_init(tmp, phrase, 256) == 0 ? tmp : NULL;
+	return words_init(w, text, max, 1, buf, size);
 }
 
-/* How often phrase occurs in text as whole words (stems compared); at most `limit`. */
+int
+ai_phrase_init(struct words *w, const char *phrase)
+{
+	return words_init(w, phrase, PHRASE_MAX, 0, NULL, 0);
+}
+
+/* 1 when words from..phrase->n - 1 of phrase occur in text at p + from on. */
+static int
+words_at(const struct words *text, size_t p, const struct words *phrase, size_t from)
+{
+	size_t j;
+
+	for (j = from; j < phrase->n; j++)
+		if (text->h[p + j] != phrase->h[j] || strcmp(text->s[p + j], phrase->s[j]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Position of the first word of text with stem s (of hash h); text->n when none. */
+static size_t
+stem_first(const struct words *text, const char *s, uint64_t h)
+{
+	size_t mask = text->slots - 1, i, p;
+
+	for (i = (size_t)h & mask; text->slot[i] != 0; i = (i + 1) & mask) {
+		p = text->slot[i] - 1;
+		if (text->h[p] == h && strcmp(text->s[p], s) == 0)
+			return p;
+	}
+	return text->n;
+}
+
+static inline size_t
+count_in(const struct words *text, const struct words *phrase, size_t limit)
+{
+	size_t m = phrase->n, p, count = 0;
+
+	if (m == 0 || m > text->n)
+		return 0;
+	if (text->slot == NULL) {        /* not a text but a phrase: no index to use */
+		for (p = 0; p + m <= text->n && count < limit; p++)
+			count += (size_t)words_at(text, p, phrase, 0);
+		return count;
+	}
+	/* the chain holds the words with the phrase's first stem, in order */
+	for (p = stem_first(text, phrase->s[0], phrase->h[0]); p + m <= text->n &&
+	    count < limit; p = text->next[p])
+		count += (size_t)words_at(text, p, phrase, 1);
+	return count;
+}
+
+size_t
+ai_words_count(const struct words *text, const struct words *phrase, size_t limit)
+{
+	return count_in(text, phrase, limit);
+}
+
+size_t
+ai_words_distinct(const struct words *w, size_t limit)
+{
+	size_t i, n = 0;
+
+	if (limit >= w->n)
+		return w->ndistinct;
+	for (i = 0; i < w->slots; i++)
+		n += w->slot[i] != 0 && w->slot[i] - 1 < limit;
+	return n;
+}
+
+/* A phrase from elsewhere is tokenized on the stack: no allocation, nothing kept. */
 static size_t
 phrase_count(const struct words *text, const char *phrase, size_t limit)
 {
-	struct words tmp = { 0 };
-	const struct words *p;
-	size_t i, j, count = 0;
+	char raw[PHRASE_MAX + 1], stem[PHRASE_MAX + 1];
+	const char *r[PHRASE_MAX / 2 + 1], *s[PHRASE_MAX / 2 + 1];
+	uint64_t h[PHRASE_MAX / 2 + 1];
+	struct words p = { .raw = raw, .stem = stem, .r = r, .s = s, .h = h };
 
-	if (text->n == 0 || (p = phrase_words(phrase, &tmp)) == NULL)
+	if (phrase == NULL)
 		return 0;
-	if (p->n == 0 || p->n > text->n || (text->set != NULL && !has_stem(text, p->s[0])))
-		goto out;
-	for (i = 0; i + p->n <= text->n && count < limit; i++) {
-		for (j = 0; j < p->n; j++)
-			if (text->s[i + j][0] != p->s[j][0] || strcmp(text->s[i + j], p->s[j]) != 0)
-				break;
-		if (j == p->n)
-			count++;
-	}
-out:
-	ai_words_free(&tmp);
-	return count;
+	p.n = tokenize(phrase, strnlen(phrase, PHRASE_MAX), raw, stem, r, s, h);
+	return count_in(text, &p, limit);
 }
 
 int
@@ -224,23 +346,77 @@ ai_phrase_in(const struct words *text, const char *phrase)
 	return phrase_count(text, phrase, 1) > 0;
 }
 
-/* 1 when any phrase of the NULL-terminated list occurs. */
-int
-ai_any_in(const struct words *text, const char *const *phrases)
+static int
+phrases_alloc(struct ai_phrases *l, size_t n)
 {
-	for (; *phrases != NULL; phrases++)
-		if (ai_phrase_in(text, *phrases))
+	memset(l, 0, sizeof(*l));
+	l->w = calloc(n + 1, sizeof(*l->w));
+	l->n = n;
+	return l->w != NULL ? 0 : -1;
+}
+
+void
+ai_phrases_free(struct ai_phrases *l)
+{
+	size_t i;
+
+	for (i = 0; l->w != NULL && i < l->n; i++)
+		ai_words_free(&l->w[i]);
+	free(l->w);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+ai_phrases_init(struct ai_phrases *l, const char *const *list)
+{
+	size_t n = 0, i;
+
+	while (list[n] != NULL)
+		n++;
+	if (phrases_alloc(l, n) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (ai_phrase_init(&l->w[i], list[i]) != 0) {
+			ai_phrases_free(l);
+			return -1;
+		}
+	return 0;
+}
+
+int
+ai_phrases_init_json(struct ai_phrases *l, json_object *list)
+{
+	size_t i;
+
+	if (phrases_alloc(l, json_object_array_length(list)) != 0)
+		return -1;
+	for (i = 0; i < l->n; i++)
+		if (ai_phrase_init(&l->w[i], json_object_get_string(
+		    json_object_array_get_idx(list, i))) != 0) {
+			ai_phrases_free(l);
+			return -1;
+		}
+	return 0;
+}
+
+int
+ai_any_in(const struct words *text, const struct ai_phrases *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (count_in(text, &l->w[i], 1) > 0)
 			return 1;
 	return 0;
 }
 
 size_t
-ai_count_all(const struct words *text, const char *const *phrases)
+ai_count_all(const struct words *text, const struct ai_phrases *l)
 {
-	size_t n = 0;
+	size_t i, n = 0;
 
-	for (; *phrases != NULL; phrases++)
-		n += phrase_count(text, *phrases, SIZE_MAX);
+	for (i = 0; i < l->n; i++)
+		n += count_in(text, &l->w[i], SIZE_MAX);
 	return n;
 }
 
@@ -508,25 +684,47 @@ index_aliases(struct local *L, struct cx_error *err)
 		return cx_error_internal(err, "out of memory indexing skills");
 	L->alias_cap = cap;
 	for (i = 0; i < L->nskills; i++) {
-		const struct skill *k = &L->skills[i];
+		struct skill *k = &L->skills[i];
 		size_t na = json_object_array_length(k->aliases);
 
+		k->alias = &L->alias_ents[L->nalias];
+		k->nalias = na > 0 ? na : 1;
 		for (j = 0; j < (na > 0 ? na : 1); j++) {
 			struct alias_ent *e = &L->alias_ents[L->nalias];
 			const char *phrase = na > 0 ? json_object_get_string(
 			    json_object_array_get_idx(k->aliases, j)) : k->id;
 			size_t b;
 
-			if (ai_words_init(&e->w, phrase, 256) != 0)
+			if (ai_phrase_init(&e->w, phrase) != 0)
 				return cx_error_internal(err, "out of memory indexing skills");
 			L->nalias++;
 			if (e->w.n == 0)
 				continue;
 			e->skill = i;
-			b = (size_t)str_hash(e->w.s[0]) & (cap - 1);
+			b = (size_t)e->w.h[0] & (cap - 1);
 			e->next = L->alias_buckets[b];
 			L->alias_buckets[b] = e;
 		}
+	}
+	return CX_OK;
+}
+
+/* Every bank keyword tokenized once: answers are matched against them all day. */
+static int
+index_keywords(struct local *L, struct cx_error *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < L->nqs; i++) {
+		struct bq *b = &L->qs[i];
+
+		b->nsyn = json_object_array_length(b->keywords);
+		if ((b->syn = calloc(b->nsyn + 1, sizeof(*b->syn))) == NULL)
+			return cx_error_internal(err, "out of memory indexing keywords");
+		for (k = 0; k < b->nsyn; k++)
+			if (ai_phrases_init_json(&b->syn[k], json_object_array_get_idx(
+			    b->keywords, k)) != 0)
+				return cx_error_internal(err, "out of memory indexing keywords");
 	}
 	return CX_OK;
 }
@@ -580,10 +778,16 @@ static void
 local_free(void *impl)
 {
 	struct local *L = impl;
-	size_t i;
+	size_t i, k;
 
 	if (L == NULL)
 		return;
+	ai_rubric_free(L->rubric);
+	for (i = 0; L->qs != NULL && i < L->nqs; i++) {
+		for (k = 0; L->qs[i].syn != NULL && k < L->qs[i].nsyn; k++)
+			ai_phrases_free(&L->qs[i].syn[k]);
+		free(L->qs[i].syn);
+	}
 	for (i = 0; i < L->nfiles; i++)
 		json_object_put(L->files[i]);
 	for (i = 0; i < BANK_MAX_FILES; i++)
@@ -658,6 +862,7 @@ load_bank(struct local *L, const char *dir, struct cx_error *err)
 			    L->qs[i].id, names[L->qs[i - 1].file_idx]);
 			goto out;
 		}
+	rc = index_keywords(L, err);
 out:
 	closedir(d);
 	return rc;
@@ -680,6 +885,8 @@ cx_ai_open_local(const char *questions_dir, const char *skills_path, struct cx_a
 	rc = load_skills(L, skills_path, err);
 	if (rc == CX_OK)
 		rc = load_bank(L, questions_dir, err);
+	if (rc == CX_OK && ai_rubric_new(&L->rubric) != 0)
+		rc = cx_error_internal(err, "out of memory preparing the rubric");
 	if (rc != CX_OK) {
 		local_free(L);
 		return rc;
@@ -736,11 +943,8 @@ ai_skill_named(const struct skill *k, const struct words *text)
 {
 	size_t i;
 
-	if (json_object_array_length(k->aliases) == 0)
-		return ai_phrase_in(text, k->id);
-	for (i = 0; i < json_object_array_length(k->aliases); i++)
-		if (ai_phrase_in(text, json_object_get_string(
-		    json_object_array_get_idx(k->aliases, i))))
+	for (i = 0; i < k->nalias; i++)
+		if (count_in(text, &k->alias[i].w, 1) > 0)
 			return 1;
 	return 0;
 }
@@ -748,24 +952,18 @@ ai_skill_named(const struct skill *k, const struct words *text)
 void
 ai_skills_named(const struct local *L, const struct words *text, unsigned char *hit)
 {
-	size_t i, j;
+	size_t i;
 
 	if (L->alias_cap == 0)
 		return;
 	for (i = 0; i < text->n; i++) {
-		const char *w = text->s[i];
 		const struct alias_ent *e;
 
-		for (e = L->alias_buckets[(size_t)str_hash(w) & (L->alias_cap - 1)]; e != NULL;
-		    e = e->next) {
-			if (hit[e->skill] || e->w.n > text->n - i)
-				continue;
-			for (j = 0; j < e->w.n; j++)
-				if (strcmp(text->s[i + j], e->w.s[j]) != 0)
-					break;
-			if (j == e->w.n)
+		for (e = L->alias_buckets[(size_t)text->h[i] & (L->alias_cap - 1)]; e != NULL;
+		    e = e->next)
+			if (!hit[e->skill] && e->w.n <= text->n - i &&
+			    words_at(text, i, &e->w, 0))
 				hit[e->skill] = 1;
-		}
 	}
 }
 

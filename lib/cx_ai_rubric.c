@@ -26,6 +26,7 @@ static const char *const dim_names[D_N] = {
 
 struct eval {
 	const struct local *L;
+	const struct bq *bank;       /* the question in the bank, NULL for one from elsewhere */
 	struct words w;
 	unsigned char *named;        /* per skill of L: the answer names it */
 	const char *answer;
@@ -88,6 +89,8 @@ kp_covered(const struct eval *e, size_t i)
 	struct words k;
 	size_t j, sig = 0, hit = 0;
 
+	if (e->bank != NULL)
+		return ai_any_in(&e->w, &e->bank->syn[i]);
 	if (json_object_is_type(syn, json_type_array)) {
 		for (j = 0; j < json_object_array_length(syn); j++)
 			if (ai_phrase_in(&e->w, json_object_get_string(
@@ -232,6 +235,77 @@ const char *const ai_result_phrases[] = { "as a result", "which led to", "led to
 	"outcome", "in the end", "by the end", "we shipped", "we delivered", "launched",
 	"went from", "dropped", "doubled", "halved", "impact", NULL };
 
+/* The phrases the rubric looks for. */
+static const char *const situation[] = { "when i was", "at my previous", "at my last",
+	"at my current", "the project", "a project", "our team", "my team", "we had",
+	"we were", "i was working", "i was responsible", "was tasked", "my task",
+	"the situation", "the goal", "the deadline", "last year", "in my role",
+	"our customer", "the client", "our client", "we needed", NULL };
+static const char *const action[] = { "i decided", "i built", "i talked", "i wrote",
+	"i led", "i organized", "i proposed", "i created", "i set up", "i implemented",
+	"i fixed", "i started", "i asked", "i reached out", "i designed", "i introduced",
+	"i took", NULL };
+static const char *const number_words[] = { "percent", "doubled", "halved", "tripled",
+	NULL };
+static const char *const vague[] = { "hard worker", "hard working", "team player",
+	"perfectionist", "always", "never", "best", "everything", "everyone", "passionate",
+	"a lot", "stuff", "etc", "whatever", "very good", "amazing", NULL };
+static const char *const connectors[] = { "because", "so that", "therefore",
+	"for example", "for instance", "trade off", "tradeoff", "however", "first",
+	"then", "finally", "depend", "in practice", "which means", "instead", "whereas",
+	"on the other hand", "otherwise", NULL };
+static const char *const approach[] = { "approach", "idea", "iterate", "loop",
+	"use a", "i would", "we can", "store", "keep track", "traverse", "recursion",
+	"recursive", "two pointer", "scan", "walk", "step", NULL };
+static const char *const complexity[] = { "complexity", "o n", "o 1", "o log",
+	"o v", "o n2", "n log n", "linear", "logarithmic", "quadratic", "constant time",
+	"constant space", NULL };
+static const char *const edges[] = { "edge case", "corner case", "empty", "null",
+	"none", "overflow", "duplicate", "negative", "boundary", "invalid", "no solution",
+	"zero", "out of range", "not found", "single element", "spaces", "error", NULL };
+
+enum { PL_SITUATION, PL_ACTION, PL_NUMBER, PL_VAGUE, PL_CONNECTOR, PL_APPROACH,
+	PL_COMPLEXITY, PL_EDGE, PL_RESULT, PL_N };
+static const char *const *const phrase_lists[PL_N] = { situation, action, number_words,
+	vague, connectors, approach, complexity, edges, ai_result_phrases };
+
+/* The lists above tokenized, once per bank. */
+struct ai_rubric {
+	struct ai_phrases list[PL_N];
+};
+
+void
+ai_rubric_free(struct ai_rubric *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < PL_N; i++)
+		ai_phrases_free(&r->list[i]);
+	free(r);
+}
+
+int
+ai_rubric_new(struct ai_rubric **out)
+{
+	struct ai_rubric *r = calloc(1, sizeof(*r));
+	size_t i;
+	int rc = -1;
+
+	if (r == NULL)
+		return -1;
+	for (i = 0; i < PL_N; i++)
+		if (ai_phrases_init(&r->list[i], phrase_lists[i]) != 0)
+			goto out;
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	ai_rubric_free(r);
+	return rc;
+}
+
 static int
 gap_is(const struct eval *e, const char *gap)
 {
@@ -260,35 +334,8 @@ names_technology(const struct eval *e)
 static void
 eval_analyse(struct eval *e)
 {
-	static const char *const situation[] = { "when i was", "at my previous", "at my last",
-		"at my current", "the project", "a project", "our team", "my team", "we had",
-		"we were", "i was working", "i was responsible", "was tasked", "my task",
-		"the situation", "the goal", "the deadline", "last year", "in my role",
-		"our customer", "the client", "our client", "we needed", NULL };
-	static const char *const action[] = { "i decided", "i built", "i talked", "i wrote",
-		"i led", "i organized", "i proposed", "i created", "i set up", "i implemented",
-		"i fixed", "i started", "i asked", "i reached out", "i designed", "i introduced",
-		"i took", NULL };
-	static const char *const number_words[] = { "percent", "doubled", "halved", "tripled",
-		NULL };
-	static const char *const vague[] = { "hard worker", "hard working", "team player",
-		"perfectionist", "always", "never", "best", "everything", "everyone", "passionate",
-		"a lot", "stuff", "etc", "whatever", "very good", "amazing", NULL };
-	static const char *const connectors[] = { "because", "so that", "therefore",
-		"for example", "for instance", "trade off", "tradeoff", "however", "first",
-		"then", "finally", "depend", "in practice", "which means", "instead", "whereas",
-		"on the other hand", "otherwise", NULL };
-	static const char *const approach[] = { "approach", "idea", "iterate", "loop",
-		"use a", "i would", "we can", "store", "keep track", "traverse", "recursion",
-		"recursive", "two pointer", "scan", "walk", "step", NULL };
-	static const char *const complexity[] = { "complexity", "o n", "o 1", "o log",
-		"o v", "o n2", "n log n", "linear", "logarithmic", "quadratic", "constant time",
-		"constant space", NULL };
-	static const char *const edges[] = { "edge case", "corner case", "empty", "null",
-		"none", "overflow", "duplicate", "negative", "boundary", "invalid", "no solution",
-		"zero", "out of range", "not found", "single element", "spaces", "error", NULL };
+	const struct ai_phrases *pl = e->L->rubric->list;
 	size_t i, pos = 0, vpos = 0, uniq = 0, stops = 0, vowelless = 0;
-	int by_set = e->w.set != NULL && e->w.n <= 2001;
 
 	e->nkp = json_object_array_length(e->key_points);
 	if (e->nkp > BANK_MAX_KEYPOINTS)
@@ -299,7 +346,6 @@ eval_analyse(struct eval *e)
 	}
 	for (i = 0; i < e->w.n; i++) {
 		const char *w = e->w.r[i];
-		size_t j;
 
 		if (ai_is_number_word(w))
 			e->nnumbers++;
@@ -307,32 +353,25 @@ eval_analyse(struct eval *e)
 			stops++;
 		if (strpbrk(w, "aeiouy0123456789") == NULL)
 			vowelless++;
-		if (!by_set) {
-			for (j = 0; j < i; j++)
-				if (strcmp(e->w.s[j], e->w.s[i]) == 0)
-					break;
-			uniq += j == i;
-		}
-		if (i > 2000)   /* uniqueness only matters for short garbage */
+		if (i > 2000)
 			break;
 	}
-	for (i = 0; by_set && i < e->w.set_cap; i++)   /* the set holds each stem once */
-		uniq += e->w.set[i] != NULL;
-	e->nnumbers += ai_count_all(&e->w, number_words);
+	uniq = ai_words_distinct(&e->w, 2002);   /* only matters for short garbage */
+	e->nnumbers += ai_count_all(&e->w, &pl[PL_NUMBER]);
 	e->has_number = e->nnumbers > 0;
-	e->situation = ai_any_in(&e->w, situation);
-	e->action = ai_any_in(&e->w, action) || first_person_past(&e->w);
-	e->result = ai_any_in(&e->w, ai_result_phrases);
-	e->nvague = ai_count_all(&e->w, vague);
-	for (i = 0; vague[i] != NULL && vpos < 60; i++)
-		if (ai_phrase_in(&e->w, vague[i]))
+	e->situation = ai_any_in(&e->w, &pl[PL_SITUATION]);
+	e->action = ai_any_in(&e->w, &pl[PL_ACTION]) || first_person_past(&e->w);
+	e->result = ai_any_in(&e->w, &pl[PL_RESULT]);
+	e->nvague = ai_count_all(&e->w, &pl[PL_VAGUE]);
+	for (i = 0; i < pl[PL_VAGUE].n && vpos < 60; i++)
+		if (ai_words_count(&e->w, &pl[PL_VAGUE].w[i], 1) > 0)
 			app(e->vague_top, sizeof(e->vague_top), &vpos, "%s'%s'",
 			    vpos > 0 ? ", " : "", vague[i]);
-	for (i = 0; connectors[i] != NULL; i++)
-		e->nconnectors += (size_t)ai_phrase_in(&e->w, connectors[i]);
-	e->approach = ai_any_in(&e->w, approach);
-	e->complexity = ai_any_in(&e->w, complexity);
-	e->edges = ai_any_in(&e->w, edges);
+	for (i = 0; i < pl[PL_CONNECTOR].n; i++)
+		e->nconnectors += ai_words_count(&e->w, &pl[PL_CONNECTOR].w[i], 1);
+	e->approach = ai_any_in(&e->w, &pl[PL_APPROACH]);
+	e->complexity = ai_any_in(&e->w, &pl[PL_COMPLEXITY]);
+	e->edges = ai_any_in(&e->w, &pl[PL_EDGE]);
 	ai_skills_named(e->L, &e->w, e->named);
 	for (i = 0; i < e->L->nskills; i++)
 		if (e->named[i]) {
@@ -732,6 +771,9 @@ ai_local_evaluate(void *impl, json_object *question, const char *answer,
 {
 	struct local *L = impl;
 	struct eval e;
+	/* Answers up to a few KB are analysed here: a large malloc() would make glibc
+	 * consolidate its fast bins, which costs more than the analysis. */
+	uint64_t words_buf[4096];
 	const struct bq *b;
 	const char *qtype;
 	json_object *o;
@@ -740,6 +782,7 @@ ai_local_evaluate(void *impl, json_object *question, const char *answer,
 	e.L = L;
 	b = ai_bank_find(L, cx_json_str(question, "source_id"));
 	if (b != NULL) {
+		e.bank = b;
 		e.key_points = b->key_points;
 		e.keywords = b->keywords;
 		e.follow_up = b->follow_up;
@@ -767,7 +810,8 @@ ai_local_evaluate(void *impl, json_object *question, const char *answer,
 	e.alen = strnlen(answer, CX_AI_MAX_ANSWER);
 	if ((e.named = calloc(L->nskills + 1, 1)) == NULL)
 		return cx_error_internal(err, "out of memory evaluating an answer");
-	if (ai_words_init(&e.w, answer, CX_AI_MAX_ANSWER) != 0) {
+	if (ai_words_init_buf(&e.w, answer, CX_AI_MAX_ANSWER, words_buf,
+	    sizeof(words_buf)) != 0) {
 		free(e.named);
 		return cx_error_internal(err, "out of memory evaluating an answer");
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cx_ai.h"
+#include "cx_ai_local.h"
 #include "cx_json.h"
 
 #define FIXTURES CX_TEST_SRCDIR "/tests/unit/fixtures"
@@ -940,4 +941,104 @@ Test(generate, duration_is_checked)
 	cr_expect_str_eq(err.field, "duration_minutes");
 	cr_assert_null(out);
 	cx_ai_free(ai);
+}
+
+/* ------------------------------------------------------------------ words */
+
+/* Occurrences of phrase in text by comparing stems at every position: what the index a
+ * text is searched through must find. */
+static size_t
+scan_count(const struct words *text, const struct words *phrase)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; phrase->n > 0 && i + phrase->n <= text->n; i++) {
+		for (j = 0; j < phrase->n && strcmp(text->s[i + j], phrase->s[j]) == 0; j++)
+			;
+		n += j == phrase->n;
+	}
+	return n;
+}
+
+Test(ai_words, phrases_are_found_as_a_scan_of_stems_finds_them)
+{
+	static const struct {
+		const char *text, *phrase;
+		size_t count;
+	} cases[] = {
+		{ "We added indexes; the index helped. INDEXES!", "index", 3 },
+		{ "We added indexes; the index helped. INDEXES!", "indexes", 3 },
+		{ "the the the", "the the", 2 },             /* overlapping occurrences */
+		{ "Policies, a policy and the policy's owner", "policies", 3 },
+		{ "a lot of stuff, A LOT", "a lot", 2 },
+		{ "as a result we shipped; as a, result; as a result", "as a result", 3 },
+		{ "result", "as a result", 0 },                /* longer than the text */
+		{ "C++ and C# and c", "c++", 1 },
+		{ "boxes and a box, classes and a class", "box", 2 },
+		{ "bus buses", "bus", 1 },                      /* "buses" stems to "buse" */
+		{ "o(n) time, O(log n) space: o n", "o n", 2 },
+		{ "naïve café, NAÏVE", "naïve", 1 },          /* only ASCII is lowercased */
+		{ "", "anything", 0 },
+		{ "some words", "...", 0 },                     /* a phrase without words */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct words text, phrase;
+
+		cr_assert_eq(ai_words_init(&text, cases[i].text, 1000), 0);
+		cr_assert_eq(ai_phrase_init(&phrase, cases[i].phrase), 0);
+		cr_expect_eq(ai_words_count(&text, &phrase, SIZE_MAX), cases[i].count,
+		    "\"%s\" in \"%s\"", cases[i].phrase, cases[i].text);
+		cr_expect_eq(scan_count(&text, &phrase), cases[i].count, "case %zu", i);
+		cr_expect_eq(ai_words_count(&text, &phrase, 1), cases[i].count > 0);
+		cr_expect_eq(ai_phrase_in(&text, cases[i].phrase), cases[i].count > 0);
+		ai_words_free(&text);
+		ai_words_free(&phrase);
+	}
+}
+
+/* A long text (many index slots, chains of repeated stems) and phrases cut at 256 bytes. */
+Test(ai_words, long_texts_and_long_phrases)
+{
+	char text[16384], phrase[400], tail[300];
+	struct words t, p;
+	size_t i, pos = 0;
+	static const char *const vocab[] = { "cache", "caches", "index", "the", "result",
+		"led", "to", "latency", "dropped", "as", "a" };
+
+	for (i = 0; i < 600; i++)       /* under 20 bytes each */
+		pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "%s%s w%zu ",
+		    vocab[(i * 7) % 11], i % 5 == 0 ? "" : " the", i % 13);
+	cr_assert_eq(ai_words_init(&t, text, sizeof(text)), 0);
+	cr_expect_eq(ai_words_distinct(&t, SIZE_MAX), ai_words_distinct(&t, t.n));
+	cr_expect_lt(ai_words_distinct(&t, 3), 4);
+	for (i = 0; i < 11; i++) {
+		const char *const pair[] = { vocab[i], vocab[(i + 1) % 11] };
+		char two[64];
+
+		snprintf(two, sizeof(two), "%s the", pair[0]);
+		cr_assert_eq(ai_phrase_init(&p, two), 0);
+		cr_expect_eq(ai_words_count(&t, &p, SIZE_MAX), scan_count(&t, &p), "%s", two);
+		ai_words_free(&p);
+		cr_assert_eq(ai_phrase_init(&p, pair[0]), 0);
+		cr_expect_eq(ai_words_count(&t, &p, SIZE_MAX), scan_count(&t, &p), "%s", pair[0]);
+		cr_expect_eq(ai_words_count(&t, &p, 3), scan_count(&t, &p) < 3 ?
+		    scan_count(&t, &p) : 3);
+		ai_words_free(&p);
+	}
+	ai_words_free(&t);
+
+	/* Only the first 256 bytes of a phrase count: the word cut there is a word. */
+	memset(tail, 'x', 250);
+	tail[250] = '\0';
+	snprintf(phrase, sizeof(phrase), "%s alphabet", tail);
+	snprintf(text, sizeof(text), "%s alpha", tail);     /* 256 bytes end in "alpha" */
+	cr_assert_eq(ai_words_init(&t, text, sizeof(text)), 0);
+	cr_expect(ai_phrase_in(&t, phrase));
+	ai_words_free(&t);
+	snprintf(text, sizeof(text), "%s alphabet", tail);
+	cr_assert_eq(ai_words_init(&t, text, sizeof(text)), 0);
+	cr_expect(!ai_phrase_in(&t, phrase));
+	ai_words_free(&t);
 }
