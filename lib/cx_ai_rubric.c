@@ -28,6 +28,7 @@ struct eval {
 	const struct local *L;
 	const struct bq *bank;       /* the question in the bank, NULL for one from elsewhere */
 	struct words w;
+	uint16_t *wf;                /* per word of w: WF_* flags */
 	unsigned char *named;        /* per skill of L: the answer names it */
 	const char *answer;
 	size_t alen;
@@ -73,11 +74,52 @@ kp_text(const struct eval *e, size_t i)
 	return json_object_get_string(json_object_array_get_idx(e->key_points, i));
 }
 
+/* Words the rubric looks at one at a time, as written (not stemmed): each word of an
+ * answer gets the flags of the lists it is in. */
+enum {
+	WF_STOP = 1 << 0,        /* a stopword */
+	WF_FILLER = 1 << 1,      /* a filler on its own ("um", "basically", "like") */
+	WF_LIKE_OK = 1 << 2,     /* before "like", makes it a real word ("would like") */
+	WF_OF_OK = 1 << 3,       /* before "kind of", makes it a real phrase ("what kind of") */
+	WF_PAST = 1 << 4,        /* an irregular past tense ("built") */
+	WF_LIKE = 1 << 5, WF_TO = 1 << 6, WF_YOU = 1 << 7, WF_KNOW = 1 << 8, WF_I = 1 << 9,
+	WF_MEAN = 1 << 10, WF_SORT = 1 << 11, WF_KIND = 1 << 12, WF_OF = 1 << 13,
+	WF_NEEDED = 1 << 14
+};
+
 static const char *const stopwords[] = {
 	"the", "a", "an", "i", "we", "to", "and", "of", "in", "it", "is", "was", "that", "for",
 	"on", "with", "my", "our", "you", "this", "be", "are", "as", "at", "by", "or", "if",
 	"then", "so", "but", "not", "they", "me", "us", "have", "had", "would", "will", "can",
 	"use", "do", "did", "what", "when", "how", "which", "from", NULL
+};
+static const char *const fillers[] = { "um", "umm", "uh", "uhh", "erm", "er", "hmm",
+	"basically", "actually", "literally", "like", NULL };
+static const char *const like_ok_before[] = { "would", "d", "feel", "felt", "look",
+	"looks", "looked", "seem", "seems", "something", "things", "anything", "not",
+	"don", "didn", "i", "we", "they", "you", "people", "just", "much", "more", NULL };
+static const char *const of_ok_before[] = { "what", "this", "that", "the", "a", "any",
+	"some", "which", "same", "every", "all", "these", "those", NULL };
+static const char *const irregular_past[] = { "built", "wrote", "led", "made", "took",
+	"set", "ran", "met", "spoke", "brought", "chose", "found", "went", "gave", "told",
+	"got", "drove", "began", "sat", "put", "rewrote", "caught", "sent", "taught",
+	"thought", NULL };
+
+static const struct {
+	const char *const *words;
+	unsigned flag;
+} word_lists[] = {
+	{ stopwords, WF_STOP }, { fillers, WF_FILLER }, { like_ok_before, WF_LIKE_OK },
+	{ of_ok_before, WF_OF_OK }, { irregular_past, WF_PAST },
+};
+
+static const struct {
+	const char *word;
+	unsigned flag;
+} cue_words[] = {
+	{ "like", WF_LIKE }, { "to", WF_TO }, { "you", WF_YOU }, { "know", WF_KNOW },
+	{ "i", WF_I }, { "mean", WF_MEAN }, { "sort", WF_SORT }, { "kind", WF_KIND },
+	{ "of", WF_OF }, { "needed", WF_NEEDED },
 };
 
 /* Key point i is covered when any of its synonyms occurs; without keywords, when at
@@ -110,47 +152,29 @@ kp_covered(const struct eval *e, size_t i)
 	return sig > 0 && hit * 2 >= sig;
 }
 
-static int
-word_in(const char *w, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (w[0] == (*list)[0] && strcmp(w, *list) == 0)
-			return 1;
-	return 0;
-}
-
 /* Filler words, with the uses of "like" / "kind of" that are real words left out. */
 static void
 count_fillers(struct eval *e)
 {
-	static const char *const single[] = { "um", "umm", "uh", "uhh", "erm", "er", "hmm",
-		"basically", "actually", "literally", "like", NULL };
-	static const char *const like_ok_before[] = { "would", "d", "feel", "felt", "look",
-		"looks", "looked", "seem", "seems", "something", "things", "anything", "not",
-		"don", "didn", "i", "we", "they", "you", "people", "just", "much", "more", NULL };
-	static const char *const of_ok_before[] = { "what", "this", "that", "the", "a", "any",
-		"some", "which", "same", "every", "all", "these", "those", NULL };
 	const char *names[16];
 	size_t counts[16], nnames = 0, i, j, best[2] = { SIZE_MAX, SIZE_MAX };
-	size_t pos = 0;
+	size_t pos = 0, n = e->w.n;
 
-	for (i = 0; i < e->w.n; i++) {
-		const char *w = e->w.r[i], *prev = i > 0 ? e->w.r[i - 1] : "";
-		const char *next = i + 1 < e->w.n ? e->w.r[i + 1] : "";
+	for (i = 0; i < n; i++) {
+		unsigned wf = e->wf[i], prev = i > 0 ? e->wf[i - 1] : 0u;
+		unsigned next = i + 1 < n ? e->wf[i + 1] : 0u;
 		const char *f = NULL;
 
-		if (word_in(w, single)) {
-			f = w;
-			if (strcmp(w, "like") == 0 && (word_in(prev, like_ok_before) ||
-			    strcmp(next, "to") == 0))
+		if (wf & WF_FILLER) {
+			f = e->w.r[i];
+			if ((wf & WF_LIKE) && ((prev & WF_LIKE_OK) || (next & WF_TO)))
 				f = NULL;
-		} else if (strcmp(w, "you") == 0 && strcmp(next, "know") == 0) {
+		} else if ((wf & WF_YOU) && (next & WF_KNOW)) {
 			f = "you know";
-		} else if (strcmp(w, "i") == 0 && strcmp(next, "mean") == 0) {
+		} else if ((wf & WF_I) && (next & WF_MEAN)) {
 			f = "i mean";
-		} else if ((strcmp(w, "sort") == 0 || strcmp(w, "kind") == 0) &&
-		    strcmp(next, "of") == 0 && !word_in(prev, of_ok_before)) {
-			f = strcmp(w, "sort") == 0 ? "sort of" : "kind of";
+		} else if ((wf & (WF_SORT | WF_KIND)) && (next & WF_OF) && !(prev & WF_OF_OK)) {
+			f = (wf & WF_SORT) ? "sort of" : "kind of";
 		}
 		if (f == NULL)
 			continue;
@@ -183,25 +207,37 @@ count_fillers(struct eval *e)
 static size_t
 count_code_lines(const char *s, size_t len)
 {
-	static const char *const starts[] = { "def ", "return", "for ", "for(", "while",
-		"if ", "if(", "select ", "from ", "int ", "const ", "let ", "var ", "function",
-		"#include", "class ", "find ", "sort ", "du ", "import ", "public ", "fn ", NULL };
-	size_t i = 0, lines = 0;
+	static const struct {
+		const char *text;
+		size_t len;
+	} starts[] = {
+#define S(text) { text, sizeof(text) - 1 }
+		S("def "), S("return"), S("for "), S("for("), S("while"), S("if "), S("if("),
+		S("select "), S("from "), S("int "), S("const "), S("let "), S("var "),
+		S("function"), S("#include"), S("class "), S("find "), S("sort "), S("du "),
+		S("import "), S("public "), S("fn "),
+#undef S
+	};
+	/* ';', '{', '}', '=', '|' or "()" make a line code */
+	static const unsigned char code_byte[256] = {
+		[';'] = 1, ['{'] = 1, ['}'] = 1, ['='] = 1, ['|'] = 1, ['('] = 1
+	};
+	size_t i = 0, lines = 0, p;
 
 	while (i < len) {
-		size_t end = i, k;
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t end = nl != NULL ? (size_t)(nl - s) : len, k;
 		int code = 0;
 
-		while (end < len && s[end] != '\n')
-			end++;
 		for (k = i; k < end && !code; k++)
-			if (s[k] == ';' || s[k] == '{' || s[k] == '}' || s[k] == '=' ||
-			    (s[k] == '(' && k + 1 < end && s[k + 1] == ')') || s[k] == '|')
-				code = 1;
+			if (code_byte[(unsigned char)s[k]])
+				code = s[k] != '(' || (k + 1 < end && s[k + 1] == ')');
 		for (k = i; k < end && (s[k] == ' ' || s[k] == '\t'); k++)
 			;
-		for (const char *const *p = starts; !code && *p != NULL; p++)
-			if (end - k >= strlen(*p) && strncasecmp(s + k, *p, strlen(*p)) == 0)
+		/* (c | 0x20) is c lowercased for a letter, so no start is skipped wrongly */
+		for (p = 0; !code && p < sizeof(starts) / sizeof(starts[0]); p++)
+			if (end - k >= starts[p].len && (s[k] | 0x20) == starts[p].text[0] &&
+			    strncasecmp(s + k, starts[p].text, starts[p].len) == 0)
 				code = 1;
 		lines += code;
 		i = end + 1;
@@ -210,22 +246,28 @@ count_code_lines(const char *s, size_t len)
 }
 
 static int
-first_person_past(const struct words *w)
+first_person_past(const struct eval *e)
 {
-	static const char *const irregular[] = { "built", "wrote", "led", "made", "took",
-		"set", "ran", "met", "spoke", "brought", "chose", "found", "went", "gave", "told",
-		"got", "drove", "began", "sat", "put", "rewrote", "caught", "sent", "taught",
-		"thought", NULL };
 	size_t i, len;
 
-	for (i = 0; i + 1 < w->n; i++) {
-		if (strcmp(w->r[i], "i") != 0)
+	for (i = 0; i + 1 < e->w.n; i++) {
+		if (!(e->wf[i] & WF_I))
 			continue;
-		len = strlen(w->r[i + 1]);
-		if ((len > 3 && ai_ends_with(w->r[i + 1], len, "ed") &&
-		    strcmp(w->r[i + 1], "needed") != 0) || word_in(w->r[i + 1], irregular))
+		len = strlen(e->w.r[i + 1]);
+		if ((len > 3 && ai_ends_with(e->w.r[i + 1], len, "ed") &&
+		    !(e->wf[i + 1] & WF_NEEDED)) || (e->wf[i + 1] & WF_PAST))
 			return 1;
 	}
+	return 0;
+}
+
+static int
+has_vowel_or_digit(const char *w)
+{
+	for (; *w != '\0'; w++)
+		if (*w == 'a' || *w == 'e' || *w == 'i' || *w == 'o' || *w == 'u' || *w == 'y' ||
+		    (*w >= '0' && *w <= '9'))
+			return 1;
 	return 0;
 }
 
@@ -269,10 +311,53 @@ enum { PL_SITUATION, PL_ACTION, PL_NUMBER, PL_VAGUE, PL_CONNECTOR, PL_APPROACH,
 static const char *const *const phrase_lists[PL_N] = { situation, action, number_words,
 	vague, connectors, approach, complexity, edges, ai_result_phrases };
 
+#define FLAG_SLOTS 512              /* a power of two, over twice the flagged words */
+
 /* The lists above tokenized, once per bank. */
 struct ai_rubric {
 	struct ai_phrases list[PL_N];
+	struct {                       /* the words of word_lists and cue_words, by hash */
+		const char *word;
+		uint64_t hash;
+		unsigned flags;
+	} flagged[FLAG_SLOTS];
 };
+
+/* The slot of word in r->flagged: where it is, or the free one where it belongs. */
+static size_t
+flag_slot(const struct ai_rubric *r, const char *word, uint64_t h)
+{
+	size_t i;
+
+	for (i = (size_t)h & (FLAG_SLOTS - 1); r->flagged[i].word != NULL;
+	    i = (i + 1) & (FLAG_SLOTS - 1))
+		if (r->flagged[i].hash == h && strcmp(r->flagged[i].word, word) == 0)
+			break;
+	return i;
+}
+
+static unsigned
+word_flags(const struct ai_rubric *r, const char *word)
+{
+	return r->flagged[flag_slot(r, word, ai_hash(word))].flags;
+}
+
+/* -1 when the table would be more than half full. */
+static int
+flag_add(struct ai_rubric *r, size_t *n, const char *word, unsigned flag)
+{
+	uint64_t h = ai_hash(word);
+	size_t i = flag_slot(r, word, h);
+
+	if (r->flagged[i].word == NULL) {
+		if (++*n > FLAG_SLOTS / 2)
+			return -1;
+		r->flagged[i].word = word;
+		r->flagged[i].hash = h;
+	}
+	r->flagged[i].flags |= flag;
+	return 0;
+}
 
 void
 ai_rubric_free(struct ai_rubric *r)
@@ -290,11 +375,18 @@ int
 ai_rubric_new(struct ai_rubric **out)
 {
 	struct ai_rubric *r = calloc(1, sizeof(*r));
-	size_t i;
+	size_t i, j, n = 0;
 	int rc = -1;
 
 	if (r == NULL)
 		return -1;
+	for (i = 0; i < sizeof(word_lists) / sizeof(word_lists[0]); i++)
+		for (j = 0; word_lists[i].words[j] != NULL; j++)
+			if (flag_add(r, &n, word_lists[i].words[j], word_lists[i].flag) != 0)
+				goto out;
+	for (i = 0; i < sizeof(cue_words) / sizeof(cue_words[0]); i++)
+		if (flag_add(r, &n, cue_words[i].word, cue_words[i].flag) != 0)
+			goto out;
 	for (i = 0; i < PL_N; i++)
 		if (ai_phrases_init(&r->list[i], phrase_lists[i]) != 0)
 			goto out;
@@ -344,23 +436,23 @@ eval_analyse(struct eval *e)
 		e->covered[i] = kp_covered(e, i);
 		e->ncovered += (size_t)e->covered[i];
 	}
-	for (i = 0; i < e->w.n; i++) {
+	for (i = 0; i < e->w.n; i++)
+		e->wf[i] = (uint16_t)word_flags(e->L->rubric, e->w.r[i]);
+	for (i = 0; i < e->w.n && i < 2002; i++) {
 		const char *w = e->w.r[i];
 
 		if (ai_is_number_word(w))
 			e->nnumbers++;
-		if (word_in(w, stopwords))
+		if (e->wf[i] & WF_STOP)
 			stops++;
-		if (strpbrk(w, "aeiouy0123456789") == NULL)
+		if (!has_vowel_or_digit(w))
 			vowelless++;
-		if (i > 2000)
-			break;
 	}
 	uniq = ai_words_distinct(&e->w, 2002);   /* only matters for short garbage */
 	e->nnumbers += ai_count_all(&e->w, &pl[PL_NUMBER]);
 	e->has_number = e->nnumbers > 0;
 	e->situation = ai_any_in(&e->w, &pl[PL_SITUATION]);
-	e->action = ai_any_in(&e->w, &pl[PL_ACTION]) || first_person_past(&e->w);
+	e->action = ai_any_in(&e->w, &pl[PL_ACTION]) || first_person_past(e);
 	e->result = ai_any_in(&e->w, &pl[PL_RESULT]);
 	e->nvague = ai_count_all(&e->w, &pl[PL_VAGUE]);
 	for (i = 0; i < pl[PL_VAGUE].n && vpos < 60; i++)
@@ -811,7 +903,8 @@ ai_local_evaluate(void *impl, json_object *question, const char *answer,
 	if ((e.named = calloc(L->nskills + 1, 1)) == NULL)
 		return cx_error_internal(err, "out of memory evaluating an answer");
 	if (ai_words_init_buf(&e.w, answer, CX_AI_MAX_ANSWER, words_buf,
-	    sizeof(words_buf)) != 0) {
+	    sizeof(words_buf)) != 0 || (e.wf = calloc(e.w.n + 1, sizeof(*e.wf))) == NULL) {
+		ai_words_free(&e.w);
 		free(e.named);
 		return cx_error_internal(err, "out of memory evaluating an answer");
 	}
@@ -819,6 +912,7 @@ ai_local_evaluate(void *impl, json_object *question, const char *answer,
 	eval_score(&e);
 	o = eval_json(&e, allow_follow_up);
 	ai_words_free(&e.w);
+	free(e.wf);
 	free(e.named);
 	if (o == NULL)
 		return cx_error_internal(err, "out of memory building feedback");
