@@ -46,6 +46,7 @@ struct eval {
 	char skills_named[128], filler_top[128], vague_top[96];
 	int empty, nonsense, offtopic;
 	double sc[D_N], wt[D_N];
+	int wset, wvoice;            /* which weights() wt holds */
 	int score;
 };
 
@@ -66,6 +67,22 @@ app(char *buf, size_t size, size_t *pos, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		*pos += (size_t)n < size - *pos ? (size_t)n : size - *pos - 1;
+}
+
+/* app(buf, size, pos, "%s", s) without parsing a format: the same bytes. */
+static void
+app_str(char *buf, size_t size, size_t *pos, const char *s)
+{
+	size_t n;
+
+	if (*pos >= size)
+		return;
+	n = strlen(s);
+	if (n > size - *pos - 1)
+		n = size - *pos - 1;
+	memcpy(buf + *pos, s, n);
+	*pos += n;
+	buf[*pos] = '\0';
 }
 
 static const char *
@@ -311,6 +328,26 @@ enum { PL_SITUATION, PL_ACTION, PL_NUMBER, PL_VAGUE, PL_CONNECTOR, PL_APPROACH,
 static const char *const *const phrase_lists[PL_N] = { situation, action, number_words,
 	vague, connectors, approach, complexity, edges, ai_result_phrases };
 
+/* The weights of the dimensions: for technical, behavioral or coding questions, and for
+ * a transcript (voice, not coding), where delivery matters more than length. */
+enum { WS_TECH, WS_BEH, WS_CODE, WS_N };
+
+static void
+weights(int set, int voice, double wt[D_N])
+{
+	static const double w_set[WS_N][D_N] = {
+		[WS_TECH] = { .45, .15, .15, .15, .10 },
+		[WS_BEH] = { .25, .35, .15, .15, .10 },
+		[WS_CODE] = { .30, .30, .10, .25, .05 },
+	};
+
+	memcpy(wt, w_set[set], sizeof(w_set[set]));
+	if (voice) {
+		wt[D_LEN] -= .10;
+		wt[D_CLA] += .10;
+	}
+}
+
 #define FLAG_SLOTS 512              /* a power of two, over twice the flagged words */
 
 /* The lists above tokenized, once per bank. */
@@ -321,6 +358,7 @@ struct ai_rubric {
 		uint64_t hash;
 		unsigned flags;
 	} flagged[FLAG_SLOTS];
+	char weight_text[WS_N][2][D_N][8];   /* weights() as JSON shows them ("%.2f") */
 };
 
 /* The slot of word in r->flagged: where it is, or the free one where it belongs. */
@@ -390,6 +428,16 @@ ai_rubric_new(struct ai_rubric **out)
 	for (i = 0; i < PL_N; i++)
 		if (ai_phrases_init(&r->list[i], phrase_lists[i]) != 0)
 			goto out;
+	for (i = 0; i < WS_N; i++)
+		for (j = 0; j < 2; j++) {
+			double wt[D_N];
+			size_t d;
+
+			weights((int)i, (int)j, wt);
+			for (d = 0; d < D_N; d++)
+				snprintf(r->weight_text[i][j][d], sizeof(r->weight_text[i][j][d]),
+				    "%.2f", wt[d]);
+		}
 	*out = r;
 	r = NULL;
 	rc = 0;
@@ -467,9 +515,12 @@ eval_analyse(struct eval *e)
 	ai_skills_named(e->L, &e->w, e->named);
 	for (i = 0; i < e->L->nskills; i++)
 		if (e->named[i]) {
-			if (e->nskills < 4)
-				app(e->skills_named, sizeof(e->skills_named), &pos, "%s%s",
-				    pos > 0 ? ", " : "", e->L->skills[i].id);
+			if (e->nskills < 4) {
+				app_str(e->skills_named, sizeof(e->skills_named), &pos,
+				    pos > 0 ? ", " : "");
+				app_str(e->skills_named, sizeof(e->skills_named), &pos,
+				    e->L->skills[i].id);
+			}
 			e->nskills++;
 		}
 	/* A "specifics" follow-up is answered by something concrete: a number or a named
@@ -500,19 +551,12 @@ clampd(double v)
 static void
 eval_score(struct eval *e)
 {
-	static const double w_beh[D_N] = { .25, .35, .15, .15, .10 };
-	static const double w_tech[D_N] = { .45, .15, .15, .15, .10 };
-	static const double w_code[D_N] = { .30, .30, .10, .25, .05 };
 	size_t n = e->w.n, i;
 	double per100, total = 0;
-	const double *w = e->coding ? w_code : e->behavioral ? w_beh : w_tech;
 
-	for (i = 0; i < D_N; i++)
-		e->wt[i] = w[i];
-	if (e->voice && !e->coding) {   /* a transcript: delivery matters more than length */
-		e->wt[D_LEN] -= .10;
-		e->wt[D_CLA] += .10;
-	}
+	e->wset = e->coding ? WS_CODE : e->behavioral ? WS_BEH : WS_TECH;
+	e->wvoice = e->voice && !e->coding;
+	weights(e->wset, e->wvoice, e->wt);
 	e->sc[D_COV] = e->nkp > 0 ? 100.0 * (double)e->ncovered / (double)e->nkp : 0;
 	if (e->coding)
 		e->sc[D_STR] = 35.0 * e->approach + 35.0 * e->complexity + 30.0 * e->edges;
@@ -731,10 +775,12 @@ eval_explain(const struct eval *e, char *ex, size_t size)
 		    "points could be credited (score %d/100). " : "The answer did not read as a "
 		    "response to the question, so none of the %zu key points could be credited "
 		    "(score %d/100). ", e->nkp, e->score);
-		app(ex, size, &pos, "Answer in full sentences that cover: ");
-		for (i = 0; i < e->nkp && i < 3; i++)
-			app(ex, size, &pos, "%s%s", i > 0 ? "; " : "", kp_text(e, i));
-		app(ex, size, &pos, ".");
+		app_str(ex, size, &pos, "Answer in full sentences that cover: ");
+		for (i = 0; i < e->nkp && i < 3; i++) {
+			app_str(ex, size, &pos, i > 0 ? "; " : "");
+			app_str(ex, size, &pos, kp_text(e, i));
+		}
+		app_str(ex, size, &pos, ".");
 		return;
 	}
 	app(ex, size, &pos, "Scored %d/100: you covered %zu of %zu key points", e->score,
@@ -750,21 +796,30 @@ eval_explain(const struct eval *e, char *ex, size_t size)
 		    e->action && !e->result ? "describes what you did but not the result" :
 		    e->action && !e->has_number ? "has a result but no number to show it" :
 		    "does not yet follow situation, action, result");
-	app(ex, size, &pos, ". ");
+	app_str(ex, size, &pos, ". ");
 	if (miss != SIZE_MAX) {
 		app(ex, size, &pos, "Missing: \"%s\"", kp_text(e, miss));
 		if (e->nkp - e->ncovered > 1)
 			app(ex, size, &pos, " and %zu more", e->nkp - e->ncovered - 1);
-		app(ex, size, &pos, ". ");
+		app_str(ex, size, &pos, ". ");
 	}
 	if (e->offtopic)
-		app(ex, size, &pos, "The answer did not touch any key point of this question, so "
-		    "its delivery could not earn more than 25 points. ");
+		app_str(ex, size, &pos, "The answer did not touch any key point of this "
+		    "question, so its delivery could not earn more than 25 points. ");
 	lever = eval_lever(e, &dim);
 	if (e->sc[dim] < 100)
 		app(ex, size, &pos, "The biggest gain would come from %s.", lever);
 	if (dim != D_CLA && e->sc[D_CLA] < 80 && e->nfillers > 0)
 		app(ex, size, &pos, " Filler words (%s) cost clarity points.", e->filler_top);
+}
+
+/* o[key] = v, for a key that is a string constant and not yet in o: json-c neither
+ * copies it nor looks for it. */
+static void
+put(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
+	    JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
 static json_object *
@@ -798,8 +853,8 @@ eval_follow_up(const struct eval *e)
 	if (content == NULL)
 		return NULL;
 	fu = json_object_new_object();
-	json_object_object_add(fu, "content", json_object_new_string(content));
-	json_object_object_add(fu, "gap", json_object_new_string(gap));
+	put(fu, "content", json_object_new_string(content));
+	put(fu, "gap", json_object_new_string(gap));
 	return fu;
 }
 
@@ -809,7 +864,7 @@ eval_json(const struct eval *e, int allow_follow_up)
 	json_object *o = json_object_new_object(), *rubric = json_object_new_object();
 	json_object *covered = json_object_new_array(), *missing = json_object_new_array();
 	json_object *strengths = json_object_new_array(), *improvements = json_object_new_array();
-	char ex[1024], wbuf[16];
+	char ex[1024];
 	size_t i;
 
 	if (o == NULL || rubric == NULL || covered == NULL || missing == NULL ||
@@ -825,24 +880,24 @@ eval_json(const struct eval *e, int allow_follow_up)
 	for (i = 0; i < D_N; i++) {
 		json_object *d = json_object_new_object();
 
-		json_object_object_add(d, "score", json_object_new_int((int)e->sc[i]));
-		snprintf(wbuf, sizeof(wbuf), "%.2f", e->wt[i]);
-		json_object_object_add(d, "weight", json_object_new_double_s(e->wt[i], wbuf));
-		json_object_object_add(rubric, dim_names[i], d);
+		put(d, "score", json_object_new_int((int)e->sc[i]));
+		put(d, "weight", json_object_new_double_s(e->wt[i],
+		    e->L->rubric->weight_text[e->wset][e->wvoice][i]));
+		put(rubric, dim_names[i], d);
 	}
 	for (i = 0; i < e->nkp; i++)
 		add_str(e->covered[i] ? covered : missing, kp_text(e, i));
 	eval_lists(e, strengths, improvements);
 	eval_explain(e, ex, sizeof(ex));
-	json_object_object_add(o, "score", json_object_new_int(e->score));
-	json_object_object_add(o, "provider", json_object_new_string("local"));
-	json_object_object_add(o, "rubric", rubric);
-	json_object_object_add(o, "covered", covered);
-	json_object_object_add(o, "missing", missing);
-	json_object_object_add(o, "strengths", strengths);
-	json_object_object_add(o, "improvements", improvements);
-	json_object_object_add(o, "explanation", json_object_new_string(ex));
-	json_object_object_add(o, "follow_up", allow_follow_up ? eval_follow_up(e) : NULL);
+	put(o, "score", json_object_new_int(e->score));
+	put(o, "provider", json_object_new_string("local"));
+	put(o, "rubric", rubric);
+	put(o, "covered", covered);
+	put(o, "missing", missing);
+	put(o, "strengths", strengths);
+	put(o, "improvements", improvements);
+	put(o, "explanation", json_object_new_string(ex));
+	put(o, "follow_up", allow_follow_up ? eval_follow_up(e) : NULL);
 	return o;
 }
 
