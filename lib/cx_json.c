@@ -8,6 +8,8 @@
 #include "cx_buf.h"
 #include "cx_json.h"
 
+static __thread struct json_tokener *parse_tok;
+
 int
 cx_json_parse(const char *buf, size_t len, json_object **out, struct cx_error *err)
 {
@@ -18,14 +20,19 @@ cx_json_parse(const char *buf, size_t len, json_object **out, struct cx_error *e
 
 	if (len > (size_t)INT32_MAX)
 		return cx_error_set(err, CX_ETOOLARGE, "Request body too large");
-	tok = json_tokener_new_ex(CX_JSON_MAX_DEPTH);
-	if (tok == NULL)
-		return cx_error_internal(err, "json_tokener_new_ex failed");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* one tokener per thread, reset for each text: making one costs more than a small
+	 * body's parse */
+	if ((tok = parse_tok) == NULL) {
+		if ((tok = json_tokener_new_ex(CX_JSON_MAX_DEPTH)) == NULL)
+			return cx_error_internal(err, "json_tokener_new_ex failed");
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		parse_tok = tok;
+	}
+	json_tokener_reset(tok);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
+	json_tokener_reset(tok);
 	if (obj == NULL || jerr != json_tokener_success) {
 		json_object_put(obj);
 		return cx_error_set(err, CX_EBADREQ, "Request body is not valid JSON%s",
