@@ -324,6 +324,24 @@ cond_sql(struct sql *q, const struct cx_filter_cond *c)
 			sql_addf(q, "0");
 			break;
 		}
+		/* Strings (the usual list, such as question ids): one IN, which an index on the
+		 * field searches once per value; a chain of ORs made SQLite read every document
+		 * that matched the other conditions, to check each one's type. */
+		for (i = 0; i < n; i++)
+			if (!json_object_is_type(json_object_array_get_idx(c->value, i),
+			    json_type_string))
+				break;
+		if (i == n && !is_id(c->field)) {
+			const char *col = src(q, c->field);
+
+			sql_addf(q, "(json_extract(%s,'$.%s') IN (", col, c->field);
+			for (i = 0; i < n; i++) {
+				sql_addf(q, "%s", i > 0 ? ",?" : "?");
+				sql_bind_value(q, json_object_array_get_idx(c->value, i));
+			}
+			sql_addf(q, ") AND json_type(%s,'$.%s')='text')", col, c->field);
+			break;
+		}
 		sql_addf(q, "(");
 		for (i = 0; i < n; i++) {
 			if (i > 0)

@@ -367,6 +367,7 @@ static const struct {
 	{ "missing", CX_EQ, "\"x\"", "" },
 	{ "name", OP_IN, "[\"ann\",\"eve\",\"zed\"]", "ann,eve" },
 	{ "age", OP_IN, "[25,\"40\"]", "bob,dan" },
+	{ "age", OP_IN, "[\"25\",\"40\"]", "dan" },   /* strings match strings only */
 	{ "nick", OP_IN, "[null,\"Annie\"]", "ann,bob,cat,dan,eve" },
 	{ "active", OP_IN, "[true]", "ann,cat" },
 	{ "name", OP_IN, "[]", "" },
