@@ -179,7 +179,9 @@ static const char raw_marker[] = "cx_json_raw";
 static int
 grow(struct cx_buf *b, size_t n)
 {
-	size_t cap = b->cap ? b->cap : 1024;
+	/* 4 KiB first: what the programs serialize (a session, an answer, a response) is
+	 * mostly 1-4 KiB, and each doubling of a buffer that size is a realloc that copies */
+	size_t cap = b->cap ? b->cap : 4096;
 	char *p;
 
 	if (b->failed)
