@@ -397,6 +397,17 @@ delete_session_rows(const char *coll, const char *id)
 	return n;
 }
 
+/* A session begun and its first question answered well: q is the current question. */
+static char *
+begin_answered(struct it_user *u, char *id, char *q)
+{
+	char *nonce = iv_begin(u, id);
+
+	json_object_put(iv_answer_current(u, id, GOOD));
+	iv_current(u, id, q);
+	return nonce;
+}
+
 #define PLAN_JOIN "FROM json_each(interview_sessions.doc, '$.plan') p JOIN " \
 	"interview_questions q ON json_extract(q.doc, '$.session_id') = ?1 AND " \
 	"json_extract(q.doc, '$.question_id') = p.value "
@@ -411,10 +422,7 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	struct http_response *r;
 	json_object *s, *d;
 
-	nonce = iv_begin(&u, id);
-	d = iv_answer_current(&u, id, GOOD);
-	json_object_put(d);
-	iv_current(&u, id, q);
+	nonce = begin_answered(&u, id, q);
 	/* rewrite it as the old release stored it */
 	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set("
 	    "json_remove(doc, '$.plan', '$.asked_at', '$.answered'), '$.questions', (SELECT "
@@ -476,10 +484,7 @@ Test(storage, a_plan_of_the_previous_layout_is_read_and_answered)
 	struct http_response *r;
 	json_object *s, *d;
 
-	nonce = iv_begin(&u, id);
-	d = iv_answer_current(&u, id, GOOD);
-	json_object_put(d);
-	iv_current(&u, id, q);
+	nonce = begin_answered(&u, id, q);
 	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set(json_remove(doc, "
 	    "'$.asked_at'), '$.plan', (SELECT json_group_array(CASE WHEN a.value IS NULL THEN "
 	    "json_object('id', p.value) WHEN p.value LIKE '%f' THEN json_object('id', p.value, "

@@ -269,28 +269,29 @@ record(unsigned char *p, int type, const void *body, size_t len)
 	return record_of(p, type, 1, body, len, 0);
 }
 
+/* A FastCGI length: one byte below 128, else four with the high bit set. */
+static size_t
+pair_len(unsigned char *p, size_t n)
+{
+	if (n < 128) {
+		p[0] = (unsigned char)n;
+		return 1;
+	}
+	p[0] = (unsigned char)(0x80 | n >> 24);
+	p[1] = (unsigned char)(n >> 16);
+	p[2] = (unsigned char)(n >> 8);
+	p[3] = (unsigned char)n;
+	return 4;
+}
+
 /* A name-value pair, lengths of 128 and more in the 4-byte form. */
 static size_t
 pair(unsigned char *p, const char *name, const char *value)
 {
 	size_t n = strlen(name), v = strlen(value), o = 0;
 
-	if (n < 128)
-		p[o++] = (unsigned char)n;
-	else {
-		p[o++] = (unsigned char)(0x80 | n >> 24);
-		p[o++] = (unsigned char)(n >> 16);
-		p[o++] = (unsigned char)(n >> 8);
-		p[o++] = (unsigned char)n;
-	}
-	if (v < 128)
-		p[o++] = (unsigned char)v;
-	else {
-		p[o++] = (unsigned char)(0x80 | v >> 24);
-		p[o++] = (unsigned char)(v >> 16);
-		p[o++] = (unsigned char)(v >> 8);
-		p[o++] = (unsigned char)v;
-	}
+	o += pair_len(p + o, n);
+	o += pair_len(p + o, v);
 	memcpy(p + o, name, n);
 	memcpy(p + o + n, value, v);
 	return o + n + v;
