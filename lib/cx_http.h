@@ -91,7 +91,8 @@ char *cx_req_strdup(struct cx_request *req, const char *s);
 void *cx_req_alloc(struct cx_request *req, size_t size);
 
 /* Inputs. Every returned string is borrowed (valid until the request ends). */
-const char *cx_http_header(struct cx_request *req, const char *name);   /* "User-Agent" */
+/* A request header ("User-Agent"); nginx passes only those cx-fastcgi.conf names. */
+const char *cx_http_header(struct cx_request *req, const char *name);
 const char *cx_http_param(struct cx_request *req, const char *name);    /* route {param} */
 const char *cx_http_query(struct cx_request *req, const char *name);    /* decoded, or NULL */
 const char *cx_http_cookie(struct cx_request *req, const char *name);
