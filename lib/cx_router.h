@@ -12,8 +12,8 @@
 #define CX_PUBLIC NULL                     /* permission: no token needed */
 #define CX_AUTHENTICATED "authenticated"   /* permission: any valid token */
 
-/* Accepted request bodies (bit set). CX_BODY_NONE: a body is refused (413 if non-empty
- * beyond whitespace? no: ignored). */
+/* Accepted request bodies (bit set). CX_BODY_NONE: the route reads no body; one that
+ * comes anyway is read (within the size limit, else 413) and ignored. */
 enum {
 	CX_BODY_NONE = 0,
 	CX_BODY_JSON = 1,   /* application/json, parsed into req->json */
