@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -352,10 +353,15 @@ checkpointer_main(const struct cx_config *cfg)
 static pid_t
 spawn_child(const struct cx_program *prog, const struct cx_config *cfg, int w, int nworkers)
 {
-	pid_t pid = fork();
+	pid_t master = getpid(), pid = fork();
 
 	if (pid == 0) {
 		sigset_t none;
+
+		/* A child whose master is gone (killed: a stopped master stops its children
+		 * first) stops too, rather than serve on with nobody to restart or stop it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master)
+			_exit(0);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		exit(prog != NULL ? worker_main(prog, cfg, w, nworkers) : checkpointer_main(cfg));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -100,7 +101,7 @@ static const struct cx_program store_program = {
 };
 
 static char dir[64], sock[96];
-static pid_t master;
+static pid_t master, parent;
 
 /* Deferred writes: /defer holds its response for the end of the round; the round's
  * "writes" are stored by batch_commit, except those of /defer-fail, which then run again
@@ -170,11 +171,17 @@ start_program(const struct cx_program *prog)
 	setenv("JWT_PRIVATE_KEY_FILE", priv, 1);
 	setenv("CX_LOG_LEVEL", "warn", 1);
 	snprintf(sock, sizeof(sock), "%s/cx-test.sock", dir);
+	parent = getpid();
 	master = fork();
 	cr_assert_geq(master, 0);
 	if (master == 0) {
 		char *argv[] = { "cx-test", "--socket", sock, "--workers",
 		    prog->sharded ? "2" : "1", NULL };
+
+		/* a test that crashes takes its program down with it (else the program holds
+		 * the test runner's output open and make check waits for ever) */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+			_exit(1);
 		exit(cx_serve_main(5, argv, prog));
 	}
 	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
@@ -486,6 +493,41 @@ Test(serve, a_worker_that_dies_is_replaced)
 	close(fd);
 	again = a_worker();
 	cr_expect(again > 0 && again != worker, "the master did not start a new worker");
+}
+
+/* A worker whose master was killed, not stopped, is gone too (or a zombie nobody reaps). */
+static int
+gone(pid_t pid)
+{
+	char path[64], stat[512], *close_paren;
+	FILE *f;
+	int zombie = 0;
+
+	if (kill(pid, 0) != 0)
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	if (fgets(stat, sizeof(stat), f) != NULL && (close_paren = strrchr(stat, ')')) != NULL)
+		zombie = close_paren[2] == 'Z';
+	fclose(f);
+	return zombie;
+}
+
+Test(serve, the_workers_stop_when_their_master_is_killed)
+{
+	pid_t worker = a_worker();
+	int i;
+
+	cr_assert_gt(worker, 0, "no worker found under the master");
+	cr_assert_eq(kill(master, SIGKILL), 0);
+	cr_assert_eq(waitpid(master, NULL, 0), master);
+	master = 0;
+	for (i = 0; i < 250 && !gone(worker); i++)
+		usleep(20 * 1000);
+	cr_expect(gone(worker), "worker %d serves on without its master", (int)worker);
+	if (!gone(worker))
+		kill(worker, SIGKILL);
 }
 
 Test(serve, sigterm_lets_the_request_in_progress_finish)
