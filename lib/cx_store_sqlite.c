@@ -82,6 +82,7 @@ struct sqlite_store {
 	int wl_held;
 	char lock_path[4096];          /* <db>-cxlock */
 	int ckpt_fd;                   /* holds the checkpointer's lock (-1: not yet) */
+	int presynced_nlog;            /* log length the checkpointer last synced ahead for */
 };
 
 /* ---- SQL text with its bound values ---------------------------------------- */
@@ -1637,11 +1638,12 @@ sq_checkpoint(struct cx_store *store, struct cx_error *err)
 	if (!checkpointer_lock(s))
 		return CX_OK;   /* another process checkpoints this database */
 	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ndone);
-	if (rc == SQLITE_OK && nlog >= RESTART_FRAMES) {
+	if (rc == SQLITE_OK && nlog >= RESTART_FRAMES && nlog != s->presynced_nlog) {
 		/* A passive checkpoint that writers overtook leaves the pages it copied unsynced;
 		 * the restart would sync them all (a second's worth, ~100 ms on a VPS disk)
 		 * while it holds the writers back. Sync them now, copy what came meanwhile, and
-		 * sync again, so the restart has only the last few milliseconds to sync. */
+		 * sync again, so the restart has only the last few milliseconds to sync. Not
+		 * again while the log stays as it is (idle: the next writer starts it over). */
 		for (int pass = 0; pass < PRESYNC_PASSES && rc == SQLITE_OK; pass++) {
 			sync_file(s, SQLITE_FCNTL_FILE_POINTER);
 			rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
@@ -1649,6 +1651,7 @@ sq_checkpoint(struct cx_store *store, struct cx_error *err)
 		}
 		sync_file(s, SQLITE_FCNTL_FILE_POINTER);
 		sync_file(s, SQLITE_FCNTL_JOURNAL_POINTER);
+		s->presynced_nlog = nlog;
 	}
 	if (rc == SQLITE_OK && nlog >= RESTART_FRAMES) {
 		/* Writers queue behind a pending restart: give up soon, try next tick. It holds
