@@ -218,6 +218,18 @@ put_c(struct cx_buf *b, char c)
 	b->data[b->len++] = c;
 }
 
+/* Whether any of the eight bytes of w is below 0x20, '"' or '\\' (bytes of 0x80 and
+ * up never match: UTF-8 passes). Exact as a yes or no; which byte is left to the caller. */
+static inline int
+needs_escape8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+	    ((backslash - ones) & ~backslash)) & high ? 1 : 0;
+}
+
 /* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE. */
 static void
 put_string(struct cx_buf *b, const char *s, size_t len)
@@ -228,9 +240,22 @@ put_string(struct cx_buf *b, const char *s, size_t len)
 
 	put_c(b, '"');
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		size_t n = 2;
 
+		/* Eight bytes at a time while none of them needs escaping (a control
+		 * character, '"' or '\\'): most text has none. */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (needs_escape8(w))
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		put(b, s + start, i - start);

@@ -1,7 +1,9 @@
-/* cx_log: JSON lines, one write(2) per line so concurrent workers never interleave. */
+/* cx_log: JSON lines, whole lines per write(2) so concurrent workers never interleave.
+ * A worker holds the access lines of a round and writes them at its end (cx_log_hold). */
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +19,11 @@ static char log_request_id[64];
 static char log_remote[64];
 
 static const char *level_names[] = { "debug", "info", "warn", "error" };
+
+/* Lines held until cx_log_flush: whole lines only. */
+static char held[32768];
+static size_t held_len;
+static int holding;
 
 void
 cx_log_init(const char *program, enum cx_log_level min_level, int fd)
@@ -42,11 +49,42 @@ cx_log_level_parse(const char *name, enum cx_log_level *out)
 	return -1;
 }
 
+/* dst = src cut to fit, NUL-terminated ("" for NULL). */
+static void
+copy_cut(char *dst, size_t cap, const char *src)
+{
+	size_t n = src != NULL ? strnlen(src, cap - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = '\0';
+}
+
 void
 cx_log_set_request(const char *request_id, const char *remote_addr)
 {
-	snprintf(log_request_id, sizeof(log_request_id), "%s", request_id ? request_id : "");
-	snprintf(log_remote, sizeof(log_remote), "%s", remote_addr ? remote_addr : "");
+	copy_cut(log_request_id, sizeof(log_request_id), request_id);
+	copy_cut(log_remote, sizeof(log_remote), remote_addr);
+}
+
+static void
+write_held(void)
+{
+	if (held_len > 0)
+		(void)!write(log_fd, held, held_len);
+	held_len = 0;
+}
+
+void
+cx_log_hold(void)
+{
+	holding = 1;
+}
+
+void
+cx_log_flush(void)
+{
+	write_held();
+	holding = 0;
 }
 
 /* Append s JSON-escaped to buf at *len, never past cap - 1. */
@@ -113,13 +151,23 @@ line_begin(char *buf, size_t cap, size_t *len, enum cx_log_level level)
 		put_field(buf, cap, len, "remote_addr", log_remote);
 }
 
+/* Close the line and write it, or hold it (an info line while holding). A warning or
+ * an error goes out at once, after what is held, so the order stays. */
 static void
-line_end(char *buf, size_t cap, size_t *len)
+line_end(char *buf, size_t cap, size_t *len, enum cx_log_level level)
 {
 	if (*len + 2 >= cap)
 		*len = cap - 3;
 	buf[(*len)++] = '}';
 	buf[(*len)++] = '\n';
+	if (holding && level <= CX_LOG_INFO) {
+		if (held_len + *len > sizeof(held))
+			write_held();
+		memcpy(held + held_len, buf, *len);
+		held_len += *len;
+		return;
+	}
+	write_held();
 	(void)!write(log_fd, buf, *len);
 }
 
@@ -137,26 +185,45 @@ cx_logf(enum cx_log_level level, const char *fmt, ...)
 	va_end(ap);
 	line_begin(buf, sizeof(buf), &len, level);
 	put_field(buf, sizeof(buf), &len, "msg", msg);
-	line_end(buf, sizeof(buf), &len);
+	line_end(buf, sizeof(buf), &len, level);
 }
 
 void
 cx_log_access(const char *method, const char *route, const char *path, int status,
     double duration_ms, const char *user_id)
 {
-	char buf[2048], num[64];
+	char buf[2048], num[64], *p = num + sizeof(num);
 	size_t len;
+	/* ",\"status\":%d,\"duration_ms\":%.3f" by hand: this line is written per request */
+	uint64_t us = duration_ms > 0 && duration_ms < 1e15 ? (uint64_t)(duration_ms * 1000 +
+	    0.5) : 0;
+	unsigned st = status >= 0 && status < 1000 ? (unsigned)status : 0;
 
 	if (CX_LOG_INFO < log_min)
 		return;
+	*--p = '\0';
+	for (int i = 0; i < 3; i++, us /= 10)
+		*--p = (char)('0' + us % 10);
+	*--p = '.';
+	do {
+		*--p = (char)('0' + us % 10);
+		us /= 10;
+	} while (us != 0);
+	p -= sizeof(",\"duration_ms\":") - 1;
+	memcpy(p, ",\"duration_ms\":", sizeof(",\"duration_ms\":") - 1);
+	do {
+		*--p = (char)('0' + st % 10);
+		st /= 10;
+	} while (st != 0);
+	p -= sizeof(",\"status\":") - 1;
+	memcpy(p, ",\"status\":", sizeof(",\"status\":") - 1);
 	line_begin(buf, sizeof(buf), &len, CX_LOG_INFO);
 	put_field(buf, sizeof(buf), &len, "msg", "request");
 	put_field(buf, sizeof(buf), &len, "method", method ? method : "");
 	put_field(buf, sizeof(buf), &len, "route", route ? route : "");
 	put_field(buf, sizeof(buf), &len, "path", path ? path : "");
-	snprintf(num, sizeof(num), ",\"status\":%d,\"duration_ms\":%.3f", status, duration_ms);
-	put_raw(buf, sizeof(buf), &len, num);
+	put_raw(buf, sizeof(buf), &len, p);
 	if (user_id != NULL && *user_id != '\0')
 		put_field(buf, sizeof(buf), &len, "user_id", user_id);
-	line_end(buf, sizeof(buf), &len);
+	line_end(buf, sizeof(buf), &len, CX_LOG_INFO);
 }

@@ -653,28 +653,45 @@ cx_redis_cmdargv(struct cx_redis *r, struct cx_error *err, int argc, const char 
 	return argv_command(r, err, argc, argv, argvlen, 0);
 }
 
+/* "<c><n>\r\n" of the Redis protocol (a count or a length). */
+static void
+put_header(struct cx_buf *all, char c, size_t n)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	*--p = '\n';
+	*--p = '\r';
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	*--p = c;
+	cx_buf_add(all, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* One command in the Redis protocol, as redisFormatCommandArgv writes it, appended. */
+static void
+put_command(struct cx_buf *all, int argc, const char *const *argv)
+{
+	put_header(all, '*', (size_t)argc);
+	for (int i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+
+		put_header(all, '$', len);
+		cx_buf_add(all, argv[i], len);
+		cx_buf_add(all, "\r\n", 2);
+	}
+}
+
 /* MULTI, the commands, EXEC as one formatted text in all; 0 or -1 (err set). */
 static int
 format_multi(struct cx_buf *all, size_t ncmds, const int *argc, const char **const *argv,
     struct cx_error *err)
 {
-	static const char *const multi[] = { "MULTI" }, *const exec[] = { "EXEC" };
-	size_t i;
-
-	for (i = 0; i < ncmds + 2; i++) {
-		char *cmd = NULL;
-		int len = i == 0 ? redisFormatCommandArgv(&cmd, 1, (const char **)multi, NULL) :
-		    i == ncmds + 1 ? redisFormatCommandArgv(&cmd, 1, (const char **)exec, NULL) :
-		    redisFormatCommandArgv(&cmd, argc[i - 1], argv[i - 1], NULL);
-
-		if (len < 0) {
-			cx_buf_free(all);
-			cx_error_internal(err, "redis: cannot format command %zu of a transaction", i);
-			return -1;
-		}
-		cx_buf_add(all, cmd, (size_t)len);
-		redisFreeCommand(cmd);
-	}
+	cx_buf_add(all, "*1\r\n$5\r\nMULTI\r\n", 15);
+	for (size_t i = 0; i < ncmds; i++)
+		put_command(all, argc[i], argv[i]);
+	cx_buf_add(all, "*1\r\n$4\r\nEXEC\r\n", 14);
 	if (all->failed) {
 		cx_buf_free(all);
 		cx_error_internal(err, "redis: out of memory formatting a transaction");

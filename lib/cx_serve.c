@@ -224,6 +224,7 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 		for (nfds_t k = 0; nbuffered > 0 && k < nfds; k++)
 			if (slot_of[k] >= 0 && cx_fcgi_buffered(&conns[slot_of[k]].fcgi) > 0)
 				fds[k].revents |= POLLIN;
+		cx_log_hold();   /* the round's access lines go out at its end, in one write */
 		for (nfds_t k = 0; k < nfds && !stopping; k++) {
 			struct cx_request *conn;
 
@@ -275,8 +276,10 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 				if (finish_held(prog, &conns[held[h]]) != 0)
 					nconns--;
 		}
+		cx_log_flush();
 	}
 out:
+	cx_log_flush();
 	for (size_t i = 0; conns != NULL && i < MAX_CONNS; i++) {
 		cx_request_reset(&conns[i]);
 		cx_fcgi_free(&conns[i].fcgi);

@@ -243,10 +243,14 @@ compact_plan(json_object *doc)
 int
 session_plan_index(json_object *doc, const char *qid)
 {
-	int i, n = session_plan_length(doc);
+	json_object *plan = session_plan(doc);
+	int i, n = plan != NULL ? (int)json_object_array_length(plan) : 0;
 
 	for (i = 0; i < n; i++) {
-		const char *id = session_plan_id(doc, i);
+		json_object *e = json_object_array_get_idx(plan, (size_t)i);
+		/* an id; an entry {id, asked_at} of the earlier layouts */
+		const char *id = json_object_is_type(e, json_type_string) ?
+		    json_object_get_string(e) : cx_json_str(e, "id");
 
 		if (id != NULL && strcmp(id, qid) == 0)
 			return i;
@@ -328,9 +332,20 @@ session_progress_json(json_object *doc)
 	int i, n = session_plan_length(doc), asked = 0, cur = session_current(doc);
 	const char *current = session_is(doc, "active") ? session_plan_id(doc, cur) : NULL;
 
-	for (i = 0; i < n; i++)
-		if (session_plan_asked_at(doc, i) != NULL)
-			asked++;
+	if (json_object_is_type(plan_item(doc, 0), json_type_string)) {
+		/* the plan as ids: the times beside them (one lookup, not one per entry) */
+		json_object *times = json_object_object_get(doc, "asked_at");
+		int nt = json_object_is_type(times, json_type_array) ?
+		    (int)json_object_array_length(times) : 0;
+
+		for (i = 0; i < n && i < nt; i++)
+			if (json_object_is_type(json_object_array_get_idx(times, (size_t)i),
+			    json_type_string))
+				asked++;
+	} else
+		for (i = 0; i < n; i++)
+			if (session_plan_asked_at(doc, i) != NULL)
+				asked++;
 	json_object_object_add(o, "asked", json_object_new_int(asked));
 	json_object_object_add(o, "answered", json_object_new_int((int)get_int(doc, "answered",
 	    json_object_is_type(legacy, json_type_array) ?

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cx_buf.h"
 #include "cx_error.h"
@@ -70,6 +72,34 @@ Test(time, format_and_parse_roundtrip)
 	cr_assert_eq(cx_time_parse_ms("2025-13-01T00:00:00Z", &ms), -1);
 	cr_assert_eq(cx_time_parse_ms("2025-01-01T00:00:00", &ms), -1);
 	cr_assert_eq(cx_time_parse_ms("yesterday", &ms), -1);
+}
+
+/* The hand-written formatter agrees with gmtime_r over leap days, century years,
+ * the epoch and times before it, second by second across the ends of days. */
+Test(time, format_agrees_with_gmtime)
+{
+	static const int64_t days[] = {
+		-719527, -25567, -1, 0, 1, 59, 60, 365, 10956, 11016, 11017, 11323, 11324,
+		16860, 19722, 19723, 20088, 20454, 47540, 47541, 2932895
+	};
+	char buf[CX_TIME_LEN], want[64];
+
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++)
+		for (int64_t off = -3; off <= 3; off++) {
+			int64_t secs = days[i] * 86400 + off, ms = secs * 1000 + (off & 7) * 111;
+			time_t t = (time_t)secs;
+			struct tm tm;
+
+			cr_assert_not_null(gmtime_r(&t, &tm));
+			snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			    tm.tm_sec, (int)((off & 7) * 111));
+			cx_time_format_ms(ms, buf);
+			cr_assert_str_eq(buf, want, "day %lld%+lld s", (long long)days[i],
+			    (long long)off);
+		}
+	cx_time_format_ms(-1, buf);   /* a millisecond before the epoch */
+	cr_assert_str_eq(buf, "1969-12-31T23:59:59.999Z");
 }
 
 Test(time, now_is_fixed_width)
@@ -168,6 +198,38 @@ Test(json, the_fast_writer_writes_what_json_c_writes)
 	cr_expect_not_null(strstr(b.data, "{\"x\":[1]}"));
 	cr_expect_not_null(strstr(b.data, "{\"own\":true}"));
 	json_object_put(wrap);
+	cx_buf_free(&b);
+}
+
+/* Strings are scanned eight bytes at a time: a byte to escape at any place of a word,
+ * beside bytes that only look close (0x20, '!', '#', '[', ']', 0x7f, 0x80, 0xff), is
+ * escaped as json-c escapes it. */
+Test(json, every_byte_to_escape_is_found_wherever_it_is)
+{
+	static const unsigned char probe[] = { '"', '\\', 0x01, 0x1f, '\n', 0x20, '!', '#',
+		'[', ']', 0x7f, 0x80, 0xff };
+	struct cx_buf b = { 0 };
+	char text[40];
+	size_t len, pos, k, wlen;
+
+	for (len = 1; len <= sizeof(text); len++)
+		for (pos = 0; pos < len; pos++)
+			for (k = 0; k < sizeof(probe); k++) {
+				json_object *o;
+				const char *want;
+
+				memset(text, 'a', len);
+				text[pos] = (char)probe[k];
+				o = json_object_new_string_len(text, (int)len);
+				want = json_object_to_json_string_length(o,
+				    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &wlen);
+				b.len = 0;
+				cr_assert_eq(cx_json_write(&b, o), 0);
+				cr_assert_eq(b.len, wlen, "len %zu, 0x%02x at %zu", len, probe[k], pos);
+				cr_assert_eq(memcmp(b.data, want, wlen), 0, "len %zu, 0x%02x at %zu",
+				    len, probe[k], pos);
+				json_object_put(o);
+			}
 	cx_buf_free(&b);
 }
 
@@ -320,6 +382,45 @@ Test(log, lines_are_json_with_context)
 	}
 	cr_expect_eq(n, 2, "one line per event, nothing below the level");
 	fclose(f);
+	unlink(path);
+	cx_log_init("cx", CX_LOG_INFO, 2);
+}
+
+/* A worker's round holds its access lines and writes them at its end; a warning in the
+ * round writes what was held, then itself, so the file keeps the order of events. The
+ * duration has three decimals as before. */
+Test(log, held_lines_come_out_in_order_at_the_flush)
+{
+	char path[] = "/tmp/cx-log-test-XXXXXX", text[4096];
+	int fd = mkstemp(path);
+	ssize_t n;
+	const char *a, *b, *w, *c;
+
+	cr_assert_geq(fd, 0);
+	cx_log_init("cx-test", CX_LOG_INFO, fd);
+	cx_log_hold();
+	cx_log_access("POST", "/a", "/a", 200, 0.0004, NULL);
+	cx_log_access("POST", "/b", "/b", 404, 12.3456, NULL);
+	cr_expect_eq(lseek(fd, 0, SEEK_END), 0, "held lines were written early");
+	cx_logf(CX_LOG_WARN, "something odd");
+	cx_log_access("POST", "/c", "/c", 503, 1234.5, NULL);
+	cx_log_flush();
+	cx_log_access("GET", "/d", "/d", 200, 1, NULL);   /* not holding: written at once */
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	cr_assert_gt(n, 0);
+	text[n] = '\0';
+	a = strstr(text, "\"route\":\"/a\"");
+	b = strstr(text, "\"route\":\"/b\"");
+	w = strstr(text, "something odd");
+	c = strstr(text, "\"route\":\"/c\"");
+	cr_assert(a != NULL && b != NULL && w != NULL && c != NULL, "%s", text);
+	cr_expect(a < b && b < w && w < c, "out of order: %s", text);
+	cr_expect_not_null(strstr(text, "\"status\":200,\"duration_ms\":0.000"));
+	cr_expect_not_null(strstr(text, "\"status\":404,\"duration_ms\":12.346"));
+	cr_expect_not_null(strstr(text, "\"status\":503,\"duration_ms\":1234.500"));
+	cr_expect_not_null(strstr(text, "\"route\":\"/d\",\"path\":\"/d\",\"status\":200,"
+	    "\"duration_ms\":1.000}"));
+	close(fd);
 	unlink(path);
 	cx_log_init("cx", CX_LOG_INFO, 2);
 }

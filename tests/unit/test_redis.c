@@ -605,6 +605,41 @@ Test(redis_multi, runs_every_command_in_one_transaction, .init = setup, .fini = 
 	cx_redis_free(r);
 }
 
+/* Values the interview state sends: an empty one (no deadline while paused), one of
+ * thousands of bytes with line breaks (an event), and a command of a dozen words. */
+Test(redis_multi, empty_long_and_many_arguments_arrive_as_sent, .init = setup,
+    .fini = teardown)
+{
+	static char big[12345];
+	static const char *const hset[] = { "HSET", "cx-test:multi:h", "a", "", "b", "1",
+		"c", "x y", "d", "\r\n", "e", big };
+	static const char *const get_a[] = { "HGET", "cx-test:multi:h", "a" };
+	static const char *const get_d[] = { "HGET", "cx-test:multi:h", "d" };
+	static const char *const get_e[] = { "HGET", "cx-test:multi:h", "e" };
+	const char **const argv[] = { (const char **)hset, (const char **)get_a,
+		(const char **)get_d, (const char **)get_e };
+	const int argc[] = { 12, 3, 3, 3 };
+	struct cx_error err = { 0 };
+	struct cx_redis *r = client(fx.url);
+	redisReply *reply;
+
+	for (size_t i = 0; i + 1 < sizeof(big); i++)
+		big[i] = i % 100 == 99 ? '\n' : (char)('a' + i % 26);
+	reply = cx_redis_multi(r, &err, 4, argc, argv);
+	cr_assert_not_null(reply, "%s", err.message);
+	cr_assert_eq(reply->elements, 4);
+	cr_expect_eq(reply->element[0]->integer, 5);
+	cr_expect_str_eq(reply->element[1]->str, "");
+	cr_expect_str_eq(reply->element[2]->str, "\r\n");
+	cr_expect_eq(reply->element[3]->len, sizeof(big) - 1);
+	cr_expect_str_eq(reply->element[3]->str, big);
+	freeReplyObject(reply);
+	reply = cx_redis_cmd(r, &err, "DEL cx-test:multi:h");
+	cr_assert_not_null(reply, "%s", err.message);
+	freeReplyObject(reply);
+	cx_redis_free(r);
+}
+
 Test(redis_multi, a_refused_command_aborts_them_all, .init = setup, .fini = teardown)
 {
 	static const char *const set[] = { "SET", "cx-test:multi:b", "1" };
