@@ -32,7 +32,7 @@ PROGRAMS=(
 DEB_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config autoconf-archive
 	libfcgi-dev libjson-c-dev libmongoc-dev libbson-dev libhiredis-dev libjwt-dev
-	libssl-dev libcurl4-openssl-dev libsqlite3-dev libcriterion-dev libcrypt-dev
+	libssl-dev libcurl4-openssl-dev libsqlite3-dev libcriterion-dev libcrypt-dev libmimalloc-dev
 	redis-server nginx openssl curl wrk sqlite3 ca-certificates chromium fonts-dejavu-core
 )
 
