@@ -394,11 +394,14 @@ path_parent(json_object *doc, const char *path, int create, char *keybuf, size_t
 	json_object *cur = doc, *next;
 	char *part, *dot;
 
+	size_t len = strnlen(path, keysz);
+
 	*bad = 0;
-	if (snprintf(keybuf, keysz, "%s", path) >= (int)keysz) {
+	if (len >= keysz) {
 		*bad = 1;
 		return NULL;
 	}
+	memcpy(keybuf, path, len + 1);
 	part = keybuf;
 	while ((dot = strchr(part, '.')) != NULL) {
 		*dot = '\0';

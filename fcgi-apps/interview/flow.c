@@ -302,12 +302,14 @@ advance(struct session *s, int index, const char *fu_id)
 }
 
 /* The response to an answer; fresh: this request recorded it (so it asked the next
- * question, which has no answer yet). */
+ * question, which has no answer yet). With event, also the data of the "question" event
+ * of the next question (NULL when none): its view and the time, shared with the response
+ * (what publish_question would build again). */
 static int
 answer_data(struct session *s, json_object *answer, int fresh, json_object **out,
-    struct cx_error *err)
+    json_object **event, struct cx_error *err)
 {
-	json_object *data, *qdoc = NULL, *fu = NULL;
+	json_object *data, *qdoc = NULL, *fu = NULL, *view = NULL, *time;
 	struct session_time t;
 	const char *next = cx_json_str(answer, "next_question_id");
 	int index = next != NULL ? session_plan_index(s->doc, next) : -1, rc;
@@ -327,12 +329,23 @@ answer_data(struct session *s, json_object *answer, int fresh, json_object **out
 	json_object_object_get_ex(answer, "follow_up", &fu);
 	json_object_object_add(data, "follow_up", json_object_new_boolean(
 	    json_object_get_boolean(fu)));
-	json_object_object_add(data, "next_question", qdoc != NULL ?
-	    question_view(qdoc_question(qdoc), session_plan_asked_at(s->doc, index), index + 1,
-	    session_plan_length(s->doc), 0) : NULL);
+	if (qdoc != NULL)
+		view = question_view(qdoc_question(qdoc), session_plan_asked_at(s->doc, index),
+		    index + 1, session_plan_length(s->doc), 0);
+	json_object_object_add(data, "next_question", view);
 	json_object_object_add(data, "progress", session_progress_json(s->doc));
 	session_time(s->doc, s->now_ms, &t);
-	json_object_object_add(data, "time", session_time_json(&t));
+	time = session_time_json(&t);
+	json_object_object_add(data, "time", time);
+	if (event != NULL) {
+		*event = NULL;
+		if (view != NULL) {   /* question_data's object: the view, then the time */
+			*event = json_object_new_object();
+			json_object_object_foreach(view, key, val)
+				json_object_object_add(*event, key, json_object_get(val));
+			json_object_object_add(*event, "time", json_object_get(time));
+		}
+	}
 	*out = data;
 	return CX_OK;
 }
@@ -434,7 +447,7 @@ interview_answer(struct cx_request *req, struct cx_error *err)
 {
 	struct answer_req a;
 	struct session s = { 0 };
-	json_object *qdoc = NULL, *stored = NULL, *data = NULL;
+	json_object *qdoc = NULL, *stored = NULL, *data = NULL, *event = NULL;
 	const char *msg = "Answer recorded";
 	int index, cur, rc, attempt, trusted, saved;
 
@@ -497,12 +510,14 @@ decided:
 	if (rc != CX_OK)
 		goto out;
 	/* qdoc is the answered question, as stored now */
-	if ((rc = answer_data(&s, qdoc_answer(qdoc), stored == NULL, &data, err)) != CX_OK)
+	if ((rc = answer_data(&s, qdoc_answer(qdoc), stored == NULL, &data,
+	    stored == NULL ? &event : NULL, err)) != CX_OK)
 		goto out;
 	data = cx_json_freeze(data);   /* the response and the feedback event carry it */
 	if (stored == NULL) {
 		state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));
-		publish_question(req, &s);
+		if (event != NULL)   /* the next question (publish_question's event) */
+			state_publish(req, cx_json_str(s.doc, "id"), "question", event);
 	}
 	rc = cx_http_ok(req, 200, data, msg);
 out:

@@ -334,7 +334,6 @@ Test(redis, actions_publish_their_events)
 	/* answer: the feedback and the next question */
 	sub = iv_subscribe(id);
 	d = iv_answer_current(&u, id, GOOD);
-	json_object_put(d);
 	msgs = iv_messages(sub, (const char *const[]){ "feedback", "question", NULL }, 3000);
 	redisFree(sub);
 	cr_expect_geq(iv_count_type(msgs, "feedback"), 1, "answer published %s",
@@ -342,6 +341,26 @@ Test(redis, actions_publish_their_events)
 	cr_expect_geq(iv_count_type(msgs, "question"), 1, "answer published %s",
 	    json_object_to_json_string(msgs));
 	iv_assert_messages(msgs, id);
+	/* the question event is the next question the answer's response shows, with the
+	 * time, and no key points */
+	for (size_t i = 0; i < json_object_array_length(msgs); i++) {
+		json_object *m = json_object_array_get_idx(msgs, i), *q, *next;
+
+		if (strcmp(iv_str(m, "type"), "question") != 0)
+			continue;
+		q = json_object_object_get(m, "data");
+		next = json_object_object_get(d, "next_question");
+		cr_assert_not_null(next, "the answer names a next question");
+		json_object_object_foreach(next, key, val)
+			cr_expect(json_object_equal(val, json_object_object_get(q, key)),
+			    "%s differs: %s vs %s", key, json_object_to_json_string(next),
+			    json_object_to_json_string(q));
+		cr_expect_eq(json_object_object_length(q), json_object_object_length(next) + 1);
+		cr_expect(json_object_equal(json_object_object_get(q, "time"),
+		    json_object_object_get(d, "time")), "%s", json_object_to_json_string(q));
+		cr_expect(strstr(json_object_to_json_string(q), "key_points") == NULL);
+	}
+	json_object_put(d);
 	json_object_put(msgs);
 
 	/* finalize: complete */
