@@ -9,7 +9,7 @@
 #   --ceilings   measure only nginx, bare FastCGI and bcrypt (no cx-auth needed)
 #   --keep       keep the stack folder (logs, nginx config) after the run
 #
-# Environment: BENCH_SECONDS (10) per measurement, BENCH_INTERVIEW_POOL (2000) interview
+# Environment: BENCH_SECONDS (10) per measurement, BENCH_INTERVIEW_POOL (4000) interview
 # sessions of 20 questions prepared for the answer line, BENCH_WARMUP (2) seconds of warm-up per
 # endpoint, BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_LOGIN_CONNECTIONS (8),
 # BENCH_TIMEOUT (10) seconds before wrk counts a request as a timeout,
@@ -47,7 +47,7 @@ for arg in "$@"; do
 	esac
 done
 
-POOL=${BENCH_INTERVIEW_POOL:-2000}
+POOL=${BENCH_INTERVIEW_POOL:-4000}
 for v in DURATION WARMUP THREADS CONNS LOGIN_CONNS TIMEOUT WORKERS POOL; do
 	[[ ${!v} =~ ^[1-9][0-9]{0,3}$ ]] || die "$v must be a whole number from 1 to 9999 (got '${!v}')"
 done
@@ -133,6 +133,9 @@ export LOGIN_RATE_LIMIT_ACCOUNT=${LOGIN_RATE_LIMIT_ACCOUNT:-1000}
 export REGISTER_RATE_LIMIT_IP=${REGISTER_RATE_LIMIT_IP:-100000}
 # The answer line needs thousands of interview sessions of one candidate.
 export INTERVIEW_CREATE_RATE_LIMIT=${INTERVIEW_CREATE_RATE_LIMIT:-100000}
+# Every worker meets every session of the pool in turn: each keeps them all parsed, as a
+# deployment sizes its cache for the interviews running at once.
+export CX_SESSION_CACHE=${CX_SESSION_CACHE:-$((POOL + 100))}
 BASE=http://127.0.0.1:$CX_HTTP_PORT
 
 say "starting a release stack in $STACK (http port $CX_HTTP_PORT, $WORKERS workers)"
