@@ -25,9 +25,12 @@ static char held[32768];
 static size_t held_len;
 static int holding;
 
+static void write_held(void);
+
 void
 cx_log_init(const char *program, enum cx_log_level min_level, int fd)
 {
+	write_held();   /* what is held goes where it was meant to */
 	snprintf(log_program, sizeof(log_program), "%s", program ? program : "cx");
 	log_min = min_level;
 	log_fd = fd;

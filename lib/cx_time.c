@@ -30,9 +30,9 @@ cx_time_mono_ms(void)
 void
 cx_time_format_ms(int64_t epoch_ms, char out[CX_TIME_LEN])
 {
-	/* Written by hand (days to a civil date as in Howard Hinnant's days_from_civil
-	 * inverse): the programs stamp several times per request, and gmtime_r with
-	 * snprintf cost several times this. */
+	/* Written by hand, days to a civil date as Howard Hinnant's civil_from_days: the
+	 * programs stamp several times per request, and gmtime_r with snprintf cost
+	 * several times this. */
 	int64_t secs = epoch_ms / 1000, days, z, era, doe, yoe, doy, mp;
 	int ms = (int)(epoch_ms % 1000), sod, year, mon, day;
 	unsigned v[7];
