@@ -95,3 +95,13 @@ cx_buf_free(struct cx_buf *b)
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }
+
+char *
+cx_u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}

@@ -285,13 +285,9 @@ put_string(struct cx_buf *b, const char *s, size_t len)
 static void
 put_int(struct cx_buf *b, int64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char tmp[CX_U64_DIGITS + 1], *p = cx_u64_digits(tmp + sizeof(tmp),
+	    v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
 	if (v < 0)
 		*--p = '-';
 	put(b, p, (size_t)(tmp + sizeof(tmp) - p));

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cx_buf.h"
 #include "cx_log.h"
 #include "cx_time.h"
 
@@ -208,16 +209,10 @@ cx_log_access(const char *method, const char *route, const char *path, int statu
 	for (int i = 0; i < 3; i++, us /= 10)
 		*--p = (char)('0' + us % 10);
 	*--p = '.';
-	do {
-		*--p = (char)('0' + us % 10);
-		us /= 10;
-	} while (us != 0);
+	p = cx_u64_digits(p, us);
 	p -= sizeof(",\"duration_ms\":") - 1;
 	memcpy(p, ",\"duration_ms\":", sizeof(",\"duration_ms\":") - 1);
-	do {
-		*--p = (char)('0' + st % 10);
-		st /= 10;
-	} while (st != 0);
+	p = cx_u64_digits(p, st);
 	p -= sizeof(",\"status\":") - 1;
 	memcpy(p, ",\"status\":", sizeof(",\"status\":") - 1);
 	line_begin(buf, sizeof(buf), &len, CX_LOG_INFO);

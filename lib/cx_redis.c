@@ -657,14 +657,11 @@ cx_redis_cmdargv(struct cx_redis *r, struct cx_error *err, int argc, const char 
 static void
 put_header(struct cx_buf *all, char c, size_t n)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
+	char tmp[CX_U64_DIGITS + 3], *p = tmp + sizeof(tmp);
 
 	*--p = '\n';
 	*--p = '\r';
-	do {
-		*--p = (char)('0' + n % 10);
-		n /= 10;
-	} while (n != 0);
+	p = cx_u64_digits(p, n);
 	*--p = c;
 	cx_buf_add(all, p, (size_t)(tmp + sizeof(tmp) - p));
 }

@@ -134,14 +134,18 @@ plan_item(json_object *doc, int index)
 	return json_object_array_get_idx(p, (size_t)index);
 }
 
+/* The question id of plan entry e: an id; an entry {id, asked_at} of the earlier layouts. */
+static const char *
+entry_id(json_object *e)
+{
+	return json_object_is_type(e, json_type_string) ? json_object_get_string(e) :
+	    cx_json_str(e, "id");
+}
+
 const char *
 session_plan_id(json_object *doc, int index)
 {
-	json_object *e = plan_item(doc, index);
-
-	/* an id; an entry {id, asked_at} of the earlier layouts */
-	return json_object_is_type(e, json_type_string) ? json_object_get_string(e) :
-	    cx_json_str(e, "id");
+	return entry_id(plan_item(doc, index));
 }
 
 const char *
@@ -246,11 +250,8 @@ session_plan_index(json_object *doc, const char *qid)
 	json_object *plan = session_plan(doc);
 	int i, n = plan != NULL ? (int)json_object_array_length(plan) : 0;
 
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(plan, (size_t)i);
-		/* an id; an entry {id, asked_at} of the earlier layouts */
-		const char *id = json_object_is_type(e, json_type_string) ?
-		    json_object_get_string(e) : cx_json_str(e, "id");
+	for (i = 0; i < n; i++) {   /* the plan looked up once, not once per entry */
+		const char *id = entry_id(json_object_array_get_idx(plan, (size_t)i));
 
 		if (id != NULL && strcmp(id, qid) == 0)
 			return i;
