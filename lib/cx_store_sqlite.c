@@ -1764,7 +1764,8 @@ cx_store_sqlite_open(const char *path, struct cx_store **out, struct cx_error *e
 		rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; "
-		    "PRAGMA journal_size_limit=67108864; PRAGMA ignore_check_constraints=ON",
+		    "PRAGMA journal_size_limit=67108864; PRAGMA ignore_check_constraints=ON; "
+		    "PRAGMA mmap_size=1073741824",
 		    NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
