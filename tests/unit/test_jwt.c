@@ -543,7 +543,28 @@ Test(jwt, verified_tokens_cache_is_exact_and_expires)
 	changed[n - 2] = changed[n - 2] == 'A' ? 'B' : 'A';
 	cr_expect_eq(cx_jwt_verify(keys, ISSUER, changed, &again, &err), CX_EUNAUTH);
 	cx_error_clear(&err);
+	/* A byte changed anywhere (header, payload, signature), one cut off, one added. */
+	for (size_t at = 0; at < n; at += n / 7) {
+		memcpy(changed, token, n + 1);
+		changed[at] = changed[at] == 'x' ? 'y' : 'x';
+		cr_expect_eq(cx_jwt_verify(keys, ISSUER, changed, &again, &err), CX_EUNAUTH,
+		    "byte %zu changed", at);
+		cx_error_clear(&err);
+	}
+	memcpy(changed, token, n + 1);
+	changed[n - 1] = '\0';
+	cr_expect_eq(cx_jwt_verify(keys, ISSUER, changed, &again, &err), CX_EUNAUTH);
+	cx_error_clear(&err);
 	free(changed);
+	changed = malloc(n + 2);
+	memcpy(changed, token, n);
+	memcpy(changed + n, "A", 2);
+	cr_expect_eq(cx_jwt_verify(keys, ISSUER, changed, &again, &err), CX_EUNAUTH);
+	cx_error_clear(&err);
+	free(changed);
+	/* the good token is still a hit after all those misses */
+	cr_expect_eq(cx_jwt_verify(keys, ISSUER, token, &again, &err), CX_OK);
+	cr_expect_eq(memcmp(&first, &again, sizeof(first)), 0);
 	sleep(3);
 	cr_expect_eq(cx_jwt_verify(keys, ISSUER, token, &again, &err), CX_EUNAUTH,
 	    "a cached token must still expire");
