@@ -158,8 +158,9 @@ static const struct opt opts[] = {
 	/* performance / process */
 	{ "CACHE_TTL_SECONDS", OPT_INT, F(cache_ttl_seconds), "3600", NULL, 1, 604800, NULL, 0,
 	  "Lifetime of cached entries in Redis" },
-	{ "CX_SESSION_CACHE", OPT_INT, F(session_cache), "1024", NULL, 0, 1000000, NULL, 0,
-	  "Interview sessions each interview worker keeps parsed in memory (0 = none)" },
+	{ "CX_SESSION_CACHE", OPT_INT, F(session_cache), "384", NULL, 0, 1000000, NULL, 0,
+	  "Running interviews each interview worker keeps parsed in memory, each with its "
+	  "questions (about 200 KB each; 0 = none)" },
 	{ "CX_WORKERS", OPT_INT, F(workers), "0", NULL, 0, 256, NULL, 0,
 	  "Worker processes per program (0 = number of cores)" },
 	{ "CX_SOCKET_DIR", OPT_PATH, F(socket_dir), NULL, "<CX_DATA_DIR>/run", 0, 0, NULL, 0,

@@ -57,7 +57,7 @@ struct cx_config {
 	int interview_create_limit; /* INTERVIEW_CREATE_RATE_LIMIT sessions per user per hour (30) */
 	/* performance / process */
 	int cache_ttl_seconds;     /* CACHE_TTL_SECONDS (3600) */
-	int session_cache;         /* CX_SESSION_CACHE (1024) sessions per interview worker */
+	int session_cache;         /* CX_SESSION_CACHE (384) interviews per interview worker */
 	int workers;               /* CX_WORKERS (0 = number of cores) */
 	char *socket_dir;          /* CX_SOCKET_DIR (<data_dir>/run) */
 	char *log_level;           /* CX_LOG_LEVEL (info) */

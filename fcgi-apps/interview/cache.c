@@ -15,7 +15,11 @@
 #include "cx_json.h"
 #include "interview.h"
 
-#define DOCS_PER_SESSION 8   /* document budget per session slot, on average */
+/* Document budget per session slot: a 20-question interview read whole (the precheck
+ * reads every question) weighs 21 documents, 22 to 24 with its follow-ups, so a cache of
+ * N sessions keeps N running interviews whole. (It was 8: a cache sized for N interviews
+ * kept about a third of them, and the others were read again on their next answer.) */
+#define DOCS_PER_SESSION 24
 #define NIL (-1)
 
 static uint32_t

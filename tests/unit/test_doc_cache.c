@@ -109,24 +109,25 @@ Test(doc_cache, a_newer_copy_replaces_the_old_one)
 }
 
 /* Sessions read whole hold all their questions: they count against the document budget
- * (8 per session slot), so a few large ones push out many small ones. */
+ * (24 per session slot), so a few large ones push out older ones. */
 Test(doc_cache, keeps_within_its_document_budget)
 {
 	struct doc_cache c;
 	struct cx_error err = { 0 };
 	int kept = 0;
 
-	cr_assert_eq(doc_cache_init(&c, 4, &err), CX_OK);   /* 32 documents */
+	cr_assert_eq(doc_cache_init(&c, 4, &err), CX_OK);   /* 96 documents */
 	doc_cache_put(&c, session(1), NULL, NULL, 0, 1);
-	doc_cache_put(&c, session(2), NULL, NULL, 0, 2);
-	doc_cache_put(&c, session(3), questions(20), NULL, 1, 3);
-	doc_cache_put(&c, session(4), questions(10), NULL, 1, 4);
+	doc_cache_put(&c, session(2), questions(40), NULL, 1, 2);
+	doc_cache_put(&c, session(3), questions(40), NULL, 1, 3);
+	cr_expect_eq(c.weight, 83);
+	doc_cache_put(&c, session(4), questions(20), NULL, 1, 4);
 	cr_expect_leq(c.weight, c.max_weight);
 	cr_expect(take(&c, 4), "the newest session was evicted");
 	kept = take(&c, 1) + take(&c, 2) + take(&c, 3);
-	cr_expect_eq(kept, 1, "%d older sessions kept beside 11 + 21 documents of 32", kept);
+	cr_expect_eq(kept, 1, "%d older sessions kept beside 21 + 41 documents of 96", kept);
 	/* one that can never fit is not kept (and not leaked) */
-	doc_cache_put(&c, session(5), questions(40), NULL, 1, 5);
+	doc_cache_put(&c, session(5), questions(100), NULL, 1, 5);
 	cr_expect_not(take(&c, 5));
 	doc_cache_fini(&c);
 }
