@@ -218,46 +218,64 @@ put_c(struct cx_buf *b, char c)
 	b->data[b->len++] = c;
 }
 
-/* Whether any of the eight bytes of w is below 0x20, '"' or '\\' (bytes of 0x80 and
- * up never match: UTF-8 passes). Exact as a yes or no; which byte is left to the caller. */
-static inline int
-needs_escape8(uint64_t w)
+/* The bytes of w below 0x20, '"' or '\\' (bytes of 0x80 and up never match: UTF-8
+ * passes), as the high bit of each byte. The lowest one set is exact (a borrow runs only
+ * upward, from a byte that matched): the first byte to escape; those above it may be
+ * false. */
+static inline uint64_t
+escape_mask8(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
 
 	return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
-	    ((backslash - ones) & ~backslash)) & high ? 1 : 0;
+	    ((backslash - ones) & ~backslash)) & high;
 }
 
-/* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE. */
+static inline int
+must_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* Where the first byte to escape in s[i, len) is (len: none). Eight bytes at a time. */
+static inline size_t
+next_escape(const char *s, size_t i, size_t len)
+{
+	while (len - i >= 8) {
+		uint64_t w, m;
+
+		memcpy(&w, s + i, 8);
+		if ((m = escape_mask8(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + ((size_t)__builtin_ctzll(m) >> 3);
+#else
+			break;   /* the byte loop below finds which one */
+#endif
+		}
+		i += 8;
+	}
+	while (i < len && !must_escape((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE: the runs
+ * between bytes to escape are copied whole. */
 static void
 put_string(struct cx_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
+	size_t i = 0, start = 0;
 	char esc[6];
 
-	put_c(b, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char c;
+	if (b->len + len + 3 > b->cap && grow(b, len + 2) != 0)
+		return;
+	b->data[b->len++] = '"';
+	while ((i = next_escape(s, i, len)) < len) {
+		unsigned char c = (unsigned char)s[i];
 		size_t n = 2;
 
-		/* Eight bytes at a time while none of them needs escaping (a control
-		 * character, '"' or '\\'): most text has none. */
-		while (len - i >= 8) {
-			uint64_t w;
-
-			memcpy(&w, s + i, 8);
-			if (needs_escape8(w))
-				break;
-			i += 8;
-		}
-		if (i == len)
-			break;
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		put(b, s + start, i - start);
 		esc[0] = '\\';
 		switch (c) {
@@ -276,7 +294,7 @@ put_string(struct cx_buf *b, const char *s, size_t len)
 			break;
 		}
 		put(b, esc, n);
-		start = i + 1;
+		start = ++i;
 	}
 	put(b, s + start, len - start);
 	put_c(b, '"');

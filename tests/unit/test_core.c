@@ -233,6 +233,40 @@ Test(json, every_byte_to_escape_is_found_wherever_it_is)
 	cx_buf_free(&b);
 }
 
+/* Two bytes to escape anywhere in a string (the same word, neighbours, apart), each
+ * escaped as json-c escapes it and the bytes between them kept. */
+Test(json, bytes_to_escape_side_by_side_are_each_found)
+{
+	static const unsigned char probe[] = { '"', '\\', 0x01, '\n', 0x1f, 0x20, 0x80 };
+	struct cx_buf b = { 0 };
+	char text[20];
+	size_t len, p1, p2, k1, k2, wlen;
+
+	for (len = 2; len <= sizeof(text); len++)
+		for (p1 = 0; p1 < len; p1++)
+			for (p2 = p1 + 1; p2 < len; p2++)
+				for (k1 = 0; k1 < sizeof(probe); k1++)
+					for (k2 = 0; k2 < sizeof(probe); k2++) {
+						json_object *o;
+						const char *want;
+
+						memset(text, 'b', len);
+						text[p1] = (char)probe[k1];
+						text[p2] = (char)probe[k2];
+						o = json_object_new_string_len(text, (int)len);
+						want = json_object_to_json_string_length(o,
+						    JSON_C_TO_STRING_PLAIN |
+						    JSON_C_TO_STRING_NOSLASHESCAPE, &wlen);
+						b.len = 0;
+						cr_assert_eq(cx_json_write(&b, o), 0);
+						cr_assert(b.len == wlen && memcmp(b.data, want, wlen) == 0,
+						    "len %zu: 0x%02x at %zu, 0x%02x at %zu", len,
+						    probe[k1], p1, probe[k2], p2);
+						json_object_put(o);
+					}
+	cx_buf_free(&b);
+}
+
 /* A document serialized once goes into several messages as the same text. */
 Test(json, a_frozen_value_is_sent_as_its_text)
 {
