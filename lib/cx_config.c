@@ -163,6 +163,10 @@ static const struct opt opts[] = {
 	  "questions (about 200 KB each; 0 = none)" },
 	{ "CX_WORKERS", OPT_INT, F(workers), "0", NULL, 0, 256, NULL, 0,
 	  "Worker processes per program (0 = number of cores)" },
+	{ "CX_SHARD_WORKERS", OPT_INT, F(shard_workers), "0", NULL, 0, 256, NULL, 0,
+	  "Workers of cx-interview that take the changes to interview sessions (0 = auto: "
+	  "half the workers, at least one, on SQLite with the local interviewer, whose writes "
+	  "queue for one lock anyway; all of them otherwise)" },
 	{ "CX_SOCKET_DIR", OPT_PATH, F(socket_dir), NULL, "<CX_DATA_DIR>/run", 0, 0, NULL, 0,
 	  "Folder of the FastCGI unix sockets" },
 	{ "CX_LOG_LEVEL", OPT_ENUM, F(log_level), "info", NULL, 0, 0, log_levels, 0,

@@ -59,6 +59,7 @@ struct cx_config {
 	int cache_ttl_seconds;     /* CACHE_TTL_SECONDS (3600) */
 	int session_cache;         /* CX_SESSION_CACHE (384) interviews per interview worker */
 	int workers;               /* CX_WORKERS (0 = number of cores) */
+	int shard_workers;         /* CX_SHARD_WORKERS (0 = auto) */
 	char *socket_dir;          /* CX_SOCKET_DIR (<data_dir>/run) */
 	char *log_level;           /* CX_LOG_LEVEL (info) */
 	int max_body_bytes;        /* CX_MAX_BODY_BYTES (1 MiB) default body limit */

@@ -37,6 +37,7 @@ static volatile sig_atomic_t stopping;
 static int listen_fd = -1;
 static int shard_fd[CX_SERVE_SHARDS];
 static int nshards;
+static int shard_workers;   /* workers 0 .. shard_workers-1 serve the shards */
 /* Set in the master before it forks: a checkpointer process copies the SQLite log back
  * into the database, so workers leave that to it. */
 static int checkpointer_running;
@@ -168,7 +169,7 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 
 	lfds[nlisten++] = listen_fd;
 	for (int i = 0; i < nshards; i++)
-		if (i % nworkers == w)
+		if (w < shard_workers && i % shard_workers == w)
 			lfds[nlisten++] = shard_fd[i];
 	child_signals();
 	signal(SIGPIPE, SIG_IGN);
@@ -382,6 +383,28 @@ store_is_sqlite(const char *url)
 	    strncmp(url, "mongodb+srv:", 12) != 0;
 }
 
+/* How many workers serve the shard sockets (the changes to one session each). On SQLite
+ * with the local interviewer a change is work on the CPU and then a commit, and commits
+ * take one write lock in turn: a second writing worker adds no commits, only contention
+ * (it waits for the lock, and each commit of the other drops its page cache), and takes
+ * the cores nginx needs. On two cores one worker taking the changes answered as many a
+ * second with a p99 a third lower. A remote AI provider keeps a worker waiting for
+ * seconds, and MongoDB takes concurrent writes: then every worker serves shards. */
+static int
+count_shard_workers(const struct cx_program *prog, const struct cx_config *cfg, int nworkers)
+{
+	int n = nworkers;
+
+	if (cfg->shard_workers > 0)
+		n = cfg->shard_workers;
+	else if ((prog->needs & CX_NEED_STORE) && store_is_sqlite(cfg->database_url) &&
+	    cfg->ai_provider != NULL && strcmp(cfg->ai_provider, "local") == 0)
+		n = nworkers / 2;
+	if (n < 1)
+		n = 1;
+	return n < nworkers ? n : nworkers;
+}
+
 static void
 print_routes(const struct cx_program *prog)
 {
@@ -530,10 +553,15 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 		ckpt = spawn_child(NULL, &cfg, 0, 0);
 		checkpointer_running = ckpt > 0;
 	}
+	shard_workers = count_shard_workers(prog, &cfg, nworkers);
 	for (int i = 0; i < nworkers; i++)
 		workers[i] = spawn_child(prog, &cfg, i, nworkers);
-	cx_logf(CX_LOG_INFO, "%s listening on %s%s with %d workers", prog->name, socket_path,
-	    nshards > 0 ? " and its shards" : "", nworkers);
+	if (nshards > 0)
+		cx_logf(CX_LOG_INFO, "%s listening on %s and its shards with %d workers (%d of "
+		    "them on the shards)", prog->name, socket_path, nworkers, shard_workers);
+	else
+		cx_logf(CX_LOG_INFO, "%s listening on %s with %d workers", prog->name,
+		    socket_path, nworkers);
 
 	while (!master_stop) {
 		pid_t pid;

@@ -100,6 +100,12 @@ static const struct cx_program store_program = {
 	.name = "cx-test", .routes = routes, .nroutes = 5, .needs = CX_NEED_STORE,
 };
 
+/* Sharded, with a store (SQLite, the local interviewer: the defaults here). */
+static const struct cx_program sharded_store_program = {
+	.name = "cx-test", .routes = routes, .nroutes = 5, .needs = CX_NEED_STORE,
+	.sharded = 1,
+};
+
 static char dir[64], sock[96];
 static pid_t master, parent;
 
@@ -226,9 +232,26 @@ start_batch(void)
 	start_program(&batch_program);
 }
 
+static void
+start_sharded_store(void)
+{
+	unsetenv("CX_SHARD_WORKERS");
+	start_program(&sharded_store_program);
+}
+
+static void
+start_sharded_store_two(void)
+{
+	setenv("CX_SHARD_WORKERS", "2", 1);
+	start_program(&sharded_store_program);
+}
+
 TestSuite(serve, .init = start, .fini = stop, .timeout = 30);
 TestSuite(serve_batch, .init = start_batch, .fini = stop, .timeout = 30);
 TestSuite(serve_sharded, .init = start_sharded, .fini = stop, .timeout = 30);
+TestSuite(serve_sharded_store, .init = start_sharded_store, .fini = stop, .timeout = 30);
+TestSuite(serve_sharded_store_two, .init = start_sharded_store_two, .fini = stop,
+    .timeout = 30);
 TestSuite(serve_store, .init = start_with_store, .fini = stop, .timeout = 30);
 
 /* ---- a minimal FastCGI client ---------------------------------------------------- */
@@ -666,6 +689,41 @@ Test(serve_sharded, every_shard_is_served_by_its_own_worker)
 	master = 0;
 	for (i = 0; i < CX_SERVE_SHARDS; i++)
 		cr_expect_neq(access(path[i], F_OK), 0, "%s is left behind", path[i]);
+}
+
+/* On SQLite with the local interviewer, the changes to sessions go to half the workers
+ * (here one of two): every shard is served by the same worker, and the shared socket by
+ * both. */
+Test(serve_sharded_store, sessions_changes_go_to_half_the_workers)
+{
+	char path[128];
+	long first = 0, pid, other = 0;
+	int i;
+
+	for (i = 0; i < CX_SERVE_SHARDS; i++) {
+		snprintf(path, sizeof(path), "%s/cx-test.%d.sock", dir, i);
+		pid = pid_on(path);
+		cr_assert_gt(pid, 0);
+		if (i == 0)
+			first = pid;
+		cr_expect_eq(pid, first, "shard %d is served by %ld, shard 0 by %ld", i, pid,
+		    first);
+	}
+	/* the shared socket: both workers take connections from it */
+	for (i = 0; i < 200 && other == 0; i++)
+		if ((pid = pid_on(sock)) != first)
+			other = pid;
+	cr_expect_gt(other, 0, "the worker without shards never answered on the shared socket");
+}
+
+/* CX_SHARD_WORKERS sets how many: with 2, shard i is served by worker i % 2 again. */
+Test(serve_sharded_store_two, the_number_of_shard_workers_can_be_set)
+{
+	char path[2][128];
+
+	snprintf(path[0], sizeof(path[0]), "%s/cx-test.%d.sock", dir, 0);
+	snprintf(path[1], sizeof(path[1]), "%s/cx-test.%d.sock", dir, 1);
+	cr_expect_neq(pid_on(path[0]), pid_on(path[1]), "shards 0 and 1 went to one worker");
 }
 
 /* A shard whose worker died waits for the new worker instead of failing. */
