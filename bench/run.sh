@@ -436,8 +436,6 @@ if [ "$ceilings" = 0 ]; then
 	ge "$(pct "${RPS[me]}" "$BARE_RPS")" 50 && lt "${P99[me]}" 10 && ok=1
 	row me "GET /api/auth/me" ">= 50 %, p99 < 10 ms" "$(verdict me $ok)"
 	LOGIN_PCT=$(pct "${RPS[login]}" "$BCRYPT_RATE")
-	ok=0
-	ge "$LOGIN_PCT" 90 && ok=1
 	for key in interview_get interview_next; do
 		ok=0
 		ge "$(pct "${RPS[$key]}" "$BARE_RPS")" 40 && lt "${P99[$key]}" 20 && ok=1
@@ -446,6 +444,8 @@ if [ "$ceilings" = 0 ]; then
 	ok=0
 	ge "$(pct "${RPS[interview_answer]}" "$BARE_RPS")" 20 && lt "${P99[interview_answer]}" 20 && ok=1
 	row interview_answer "POST /api/interview/sessions/{id}/answer" ">= 20 %, p99 < 20 ms" "$(verdict interview_answer $ok)"
+	ok=0
+	ge "$LOGIN_PCT" 90 && ok=1
 	row login "POST /api/auth/login" ">= 90 % of bcrypt" "$(verdict login $ok) ($LOGIN_PCT % of bcrypt)"
 fi
 PASSED=0 FAILED=0
