@@ -114,43 +114,13 @@ sql_free(struct sql *q)
 	memset(q, 0, sizeof(*q));
 }
 
-/* Append to the statement's text. The conversions the statements use, %s and %zu, are
- * done here (statements are built on every query, and vsnprintf cost more than the rest
- * of the building); any other one goes to vsnprintf. */
 static void __attribute__((format(printf, 2, 3)))
 sql_addf(struct sql *q, const char *fmt, ...)
 {
-	va_list ap, again;
-	const char *p = fmt, *pct;
-	size_t mark = q->text.len;
+	va_list ap;
 
 	va_start(ap, fmt);
-	va_copy(again, ap);
-	while ((pct = strchr(p, '%')) != NULL) {
-		cx_buf_add(&q->text, p, (size_t)(pct - p));
-		if (pct[1] == 's') {
-			const char *arg = va_arg(ap, const char *);
-
-			cx_buf_add(&q->text, arg, strlen(arg));
-			p = pct + 2;
-		} else if (pct[1] == 'z' && pct[2] == 'u') {
-			char digits[CX_U64_DIGITS], *end = digits + sizeof(digits);
-			char *d = cx_u64_digits(end, va_arg(ap, size_t));
-
-			cx_buf_add(&q->text, d, (size_t)(end - d));
-			p = pct + 3;
-		} else {   /* not one of ours: all of it by vsnprintf */
-			q->text.len = mark;
-			if (q->text.data != NULL)
-				q->text.data[mark] = '\0';
-			cx_buf_vprintf(&q->text, fmt, again);
-			p = NULL;
-			break;
-		}
-	}
-	if (p != NULL)
-		cx_buf_add(&q->text, p, strlen(p));
-	va_end(again);
+	cx_buf_vprintf(&q->text, fmt, ap);
 	va_end(ap);
 	if (q->text.failed)
 		q->oom = 1;
