@@ -261,17 +261,40 @@ next_escape(const char *s, size_t i, size_t len)
 }
 
 /* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE: the runs
- * between bytes to escape are copied whole. */
+ * between bytes to escape are copied whole. Most strings (keys, ids, times, sentences)
+ * have nothing to escape: they are checked and copied a word at a time, in place (the
+ * buffer has room for the string unescaped), and only a string with a byte to escape
+ * goes on from that byte through the loop below. */
 static void
 put_string(struct cx_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, start = 0;
-	char esc[6];
+	size_t i = 0, start;
+	char esc[6], *d;
 
 	if (b->len + len + 3 > b->cap && grow(b, len + 2) != 0)
 		return;
-	b->data[b->len++] = '"';
+	d = b->data + b->len + 1;
+	d[-1] = '"';
+	for (; len - i >= 8; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (escape_mask8(w) != 0)
+			break;
+		memcpy(d + i, &w, 8);
+	}
+	if (len - i < 8) {
+		for (; i < len && !must_escape((unsigned char)s[i]); i++)
+			d[i] = s[i];
+		if (i == len) {
+			d[len] = '"';
+			b->len += len + 2;
+			return;
+		}
+	}
+	b->len += 1 + i;   /* the quote and the bytes copied */
+	start = i;
 	while ((i = next_escape(s, i, len)) < len) {
 		unsigned char c = (unsigned char)s[i];
 		size_t n = 2;
