@@ -213,8 +213,23 @@ stop(void)
 	char cmd[160];
 
 	if (master > 0) {
+		/* a master that does not stop on SIGTERM fails the test after 10 s, and is
+		 * killed so that the run goes on */
+		int stopped = 0;
+
 		kill(master, SIGTERM);
-		waitpid(master, NULL, 0);
+		for (int i = 0; i < 1000 && !stopped; i++) {
+			pid_t r = waitpid(master, NULL, WNOHANG);
+
+			stopped = r != 0;   /* reaped, or already reaped by the test */
+			if (!stopped)
+				usleep(10 * 1000);
+		}
+		if (!stopped) {
+			kill(master, SIGKILL);
+			waitpid(master, NULL, 0);
+		}
+		cr_expect(stopped, "the master did not stop within 10 s of SIGTERM");
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)!system(cmd);
@@ -482,7 +497,7 @@ Test(serve, unknown_route_is_a_json_404)
 
 /* The pid of one worker of the master (a child process), or 0. */
 static pid_t
-a_worker(void)
+find_worker(void)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -507,6 +522,18 @@ a_worker(void)
 		fclose(f);
 	}
 	closedir(d);
+	return found;
+}
+
+/* The same, given up to 5 s to appear: the socket exists as soon as the master bound
+ * it, a moment before it starts its workers. */
+static pid_t
+a_worker(void)
+{
+	pid_t found = 0;
+
+	for (int i = 0; i < 500 && (found = find_worker()) == 0; i++)
+		usleep(10 * 1000);
 	return found;
 }
 
