@@ -213,8 +213,9 @@ stop(void)
 	char cmd[160];
 
 	if (master > 0) {
-		/* a master that does not stop on SIGTERM fails the test after 10 s, and is
-		 * killed so that the run goes on */
+		/* a master that does not stop on SIGTERM within 10 s is reported and killed,
+		 * so that the run goes on (a teardown cannot fail its test: stopping on
+		 * SIGTERM is tested by sigterm_lets_the_request_in_progress_finish) */
 		int stopped = 0;
 
 		kill(master, SIGTERM);
@@ -226,10 +227,10 @@ stop(void)
 				usleep(10 * 1000);
 		}
 		if (!stopped) {
+			cr_log_error("the master did not stop within 10 s of SIGTERM");
 			kill(master, SIGKILL);
 			waitpid(master, NULL, 0);
 		}
-		cr_expect(stopped, "the master did not stop within 10 s of SIGTERM");
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)!system(cmd);
