@@ -238,68 +238,57 @@ must_escape(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\';
 }
 
-/* Where the first byte to escape in s[i, len) is (len: none). Eight bytes at a time. */
+/* Copies s[0, n) to d up to the first byte to escape, eight bytes at a time; returns
+ * how many it copied (n: none to escape). */
 static inline size_t
-next_escape(const char *s, size_t i, size_t len)
+copy_plain(char *d, const char *s, size_t n)
 {
-	while (len - i >= 8) {
+	size_t i = 0;
+
+	for (; n - i >= 8; i += 8) {
 		uint64_t w, m;
 
 		memcpy(&w, s + i, 8);
 		if ((m = escape_mask8(w)) != 0) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return i + ((size_t)__builtin_ctzll(m) >> 3);
+			size_t k = (size_t)__builtin_ctzll(m) >> 3;
+
+			memcpy(d + i, &w, k);
+			return i + k;
 #else
 			break;   /* the byte loop below finds which one */
 #endif
 		}
-		i += 8;
+		memcpy(d + i, &w, 8);
 	}
-	while (i < len && !must_escape((unsigned char)s[i]))
-		i++;
+	for (; i < n && !must_escape((unsigned char)s[i]); i++)
+		d[i] = s[i];
 	return i;
 }
 
-/* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE: the runs
- * between bytes to escape are copied whole. Most strings (keys, ids, times, sentences)
- * have nothing to escape: they are checked and copied a word at a time, in place (the
- * buffer has room for the string unescaped), and only a string with a byte to escape
- * goes on from that byte through the loop below. */
+/* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE. The run
+ * up to each byte to escape is checked and copied a word at a time, in place (the
+ * buffer is given room for the rest of the string first); most strings (keys, ids,
+ * times, sentences) are one run. */
 static void
 put_string(struct cx_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, start;
-	char esc[6], *d;
+	size_t i, start = 0;
+	char esc[6];
 
-	if (b->len + len + 3 > b->cap && grow(b, len + 2) != 0)
-		return;
-	d = b->data + b->len + 1;
-	d[-1] = '"';
-	for (; len - i >= 8; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, s + i, 8);
-		if (escape_mask8(w) != 0)
-			break;
-		memcpy(d + i, &w, 8);
-	}
-	if (len - i < 8) {
-		for (; i < len && !must_escape((unsigned char)s[i]); i++)
-			d[i] = s[i];
-		if (i == len) {
-			d[len] = '"';
-			b->len += len + 2;
-			return;
-		}
-	}
-	b->len += 1 + i;   /* the quote and the bytes copied */
-	start = i;
-	while ((i = next_escape(s, i, len)) < len) {
-		unsigned char c = (unsigned char)s[i];
+	put_c(b, '"');
+	for (;;) {
+		unsigned char c;
 		size_t n = 2;
 
-		put(b, s + start, i - start);
+		if (b->len + (len - start) + 2 > b->cap && grow(b, len - start + 1) != 0)
+			return;
+		i = start + copy_plain(b->data + b->len, s + start, len - start);
+		b->len += i - start;
+		if (i == len)
+			break;
+		c = (unsigned char)s[i];
 		esc[0] = '\\';
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -317,9 +306,8 @@ put_string(struct cx_buf *b, const char *s, size_t len)
 			break;
 		}
 		put(b, esc, n);
-		start = ++i;
+		start = i + 1;
 	}
-	put(b, s + start, len - start);
 	put_c(b, '"');
 }
 
