@@ -409,7 +409,8 @@ row() {
 	ROWS+=("$label|${RPS[$key]}|$(fmt_ms "${P50[$key]}")|$(fmt_ms "${P99[$key]}")|$p %|$target|$verdict")
 	JSON_ROWS+=("$(printf '{"name":"%s","label":"%s","method":"%s","path":"%s","connections":%s,"requests_per_sec":%s,"p50_ms":%s,"p99_ms":%s,"requests":%s,"socket_errors":%s,"non_2xx":%s,"pct_of_bare_fcgi":%s,"target":"%s","verdict":"%s"}' \
 	    "$key" "$label" "$(case $key in login | interview_answer) echo POST ;; *) echo GET ;; esac)" "${PATHS[$key]}" "${NCONN[$key]}" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${REQS[$key]}" \
-	    "${ERRS[$key]}" "${NON2XX[$key]}" "$p" "$target" "$verdict")")
+	    "${ERRS[$key]}" "${NON2XX[$key]}" "$([ "$p" = - ] && echo null || echo "$p")" "$target" \
+	    "$verdict")")
 }
 
 clean() { [ $((ERRS[$1] + NON2XX[$1])) -eq 0 ]; }
@@ -503,6 +504,10 @@ done
 	printf '  ],\n  "targets": {"checked": %s, "passed": %d, "failed": %d}\n}\n' \
 	    "$([ "$ceilings" = 0 ] && echo true || echo false)" "$PASSED" "$FAILED"
 } >"$RESULTS"
+if command -v python3 >/dev/null 2>&1 && ! python3 -m json.tool "$RESULTS" >/dev/null; then
+	echo "bench: $RESULTS is not valid JSON" >&2
+	exit 3
+fi
 
 printf '\nresults: %s (wrk output in %s/wrk)\n' "$RESULTS" "$OUT"
 [ "$FAILED" -eq 0 ] || exit 1
