@@ -6,11 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,7 +45,7 @@ static int checkpointer_running;
 
 /* ---- worker ------------------------------------------------------------------- */
 
-/* SIGTERM only ever arrives inside ppoll() (it is blocked everywhere else), so a worker
+/* SIGTERM only ever arrives inside epoll_pwait() (it is blocked everywhere else), so a worker
  * always finishes the request it is serving and then leaves its loop. */
 static void
 worker_on_term(int sig)
@@ -151,26 +152,47 @@ finish_held(const struct cx_program *prog, struct cx_request *conn)
 	return r;
 }
 
+/* What an epoll event names: a listener (LISTENER | its index in lfds), or a connection
+ * slot with the slot's generation at the time it was registered (an event of a slot
+ * whose connection closed, and whose fd number came back with a newer connection in the
+ * same round, is stale: it is not that connection's). */
+#define LISTENER ((uint64_t)1 << 63)
+#define EV_SLOT(slot, gen) ((uint64_t)(gen) << 32 | (uint32_t)(slot))
+
+static int
+watch(int ep, int op, int fd, uint64_t data)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = data };
+
+	return epoll_ctl(ep, op, fd, &ev);
+}
+
 /* The worker's event loop: the listening socket shared with the other workers, the
  * shards that are this worker's (worker w of n serves shard i when i % n == w), and the
- * connections this worker accepted. A connection nginx keeps open is watched with
- * ppoll instead of blocking on it, so idle kept connections never starve new ones. */
+ * connections this worker accepted, all in one epoll set: a round costs what is ready,
+ * not what is open (nginx keeps up to 128 idle connections per worker to a shard). A
+ * connection nginx keeps open is watched instead of blocked on, so idle kept connections
+ * never starve new ones. */
 static int
 worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, int nworkers)
 {
 	sigset_t block, waitmask;
 	struct cx_app app;
 	struct cx_request *conns = NULL;
-	struct pollfd *fds = NULL;
-	int *slot_of = NULL, *held = NULL;
+	struct epoll_event *evs = NULL;
+	uint32_t *gen = NULL, *seen = NULL, round = 0;
+	uint64_t *pending = NULL, *work = NULL;   /* EV_SLOT values */
+	int *held = NULL;
 	int lfds[1 + CX_SERVE_SHARDS];
 	struct cx_error err = { 0 };
-	size_t nconns = 0, nlisten = 0;
+	size_t nconns = 0, nlisten = 0, npending = 0, maxev;
+	int ep = -1, listening = 0, rc = 0;
 
 	lfds[nlisten++] = listen_fd;
 	for (int i = 0; i < nshards; i++)
 		if (w < shard_workers && i % shard_workers == w)
 			lfds[nlisten++] = shard_fd[i];
+	maxev = MAX_CONNS + nlisten;
 	child_signals();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
@@ -185,86 +207,107 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 		return 3;
 	}
 	conns = calloc(MAX_CONNS, sizeof(*conns));
-	fds = calloc(MAX_CONNS + nlisten, sizeof(*fds));
-	slot_of = calloc(MAX_CONNS + nlisten, sizeof(*slot_of));
+	evs = calloc(maxev, sizeof(*evs));
+	gen = calloc(MAX_CONNS, sizeof(*gen));
+	seen = calloc(MAX_CONNS, sizeof(*seen));
 	held = calloc(MAX_CONNS, sizeof(*held));
-	if (conns == NULL || fds == NULL || slot_of == NULL || held == NULL) {
+	pending = calloc(MAX_CONNS, sizeof(*pending));
+	work = calloc(MAX_CONNS + maxev, sizeof(*work));
+	if (conns == NULL || evs == NULL || gen == NULL || seen == NULL || held == NULL ||
+	    pending == NULL || work == NULL) {
 		cx_logf(CX_LOG_ERROR, "worker %d: out of memory", (int)getpid());
 		goto out;
 	}
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		cx_request_init(&conns[i], &app);
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		cx_logf(CX_LOG_ERROR, "worker %d: epoll: %s", (int)getpid(), strerror(errno));
+		rc = 3;
+		goto out;
+	}
 
 	while (!stopping) {
-		struct timespec now = { 0, 0 };
-		nfds_t nfds = 0;
-		size_t nheld = 0, nbuffered = 0;
+		size_t nheld = 0, nwork;
 		int n, r;
 
-		for (size_t j = 0; nconns < MAX_CONNS && j < nlisten; j++) {
-			fds[nfds].fd = lfds[j];
-			fds[nfds].events = POLLIN;
-			slot_of[nfds++] = -1 - (int)j;
+		/* the listeners are watched while there is room for one more connection */
+		if (!listening && nconns < MAX_CONNS) {
+			for (size_t j = 0; j < nlisten; j++)
+				if (watch(ep, EPOLL_CTL_ADD, lfds[j], LISTENER | j) != 0)
+					cx_logf(CX_LOG_ERROR, "epoll: %s", strerror(errno));
+			listening = 1;
 		}
-		for (size_t i = 0; i < MAX_CONNS; i++) {
-			if (conns[i].fcgi.fd < 0)
-				continue;
-			nbuffered += cx_fcgi_buffered(&conns[i].fcgi) > 0;
-			fds[nfds].fd = conns[i].fcgi.fd;
-			fds[nfds].events = POLLIN;
-			slot_of[nfds++] = (int)i;
-		}
-		/* a request read along with the previous one is not seen by poll: no waiting */
-		n = ppoll(fds, nfds, nbuffered > 0 ? &now : NULL, &waitmask);
+		/* a request read along with the previous one is not seen by epoll: no waiting */
+		n = epoll_pwait(ep, evs, (int)maxev, npending > 0 ? 0 : -1, &waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			cx_logf(CX_LOG_ERROR, "poll: %s", strerror(errno));
+			cx_logf(CX_LOG_ERROR, "epoll_wait: %s", strerror(errno));
 			break;
 		}
-		for (nfds_t k = 0; nbuffered > 0 && k < nfds; k++)
-			if (slot_of[k] >= 0 && cx_fcgi_buffered(&conns[slot_of[k]].fcgi) > 0)
-				fds[k].revents |= POLLIN;
 		cx_log_hold();   /* the round's access lines go out at its end, in one write */
-		for (nfds_t k = 0; k < nfds && !stopping; k++) {
-			struct cx_request *conn;
+		round++;
+		/* what is ready: the connections with a request already read, then the events */
+		memcpy(work, pending, npending * sizeof(*pending));
+		nwork = npending;
+		npending = 0;
+		for (int k = 0; k < n; k++)
+			if (!(evs[k].data.u64 & LISTENER))
+				work[nwork++] = evs[k].data.u64;
+		for (size_t k = 0; k < nwork && !stopping; k++) {
+			uint32_t i = (uint32_t)work[k];
+			struct cx_request *conn = &conns[i];
 
-			if (fds[k].revents == 0)
+			/* not that connection's (closed since), held, or served this round already
+			 * (its next request, if any, is seen again by the next wait) */
+			if ((uint32_t)(work[k] >> 32) != gen[i] || conn->fcgi.fd < 0 || conn->hold ||
+			    seen[i] == round)
 				continue;
-			if (slot_of[k] >= 0) {
-				/* the slot may hold a connection accepted since the poll (or one
-				 * served this round already, when its fd number came back) */
-				if (conns[slot_of[k]].fcgi.fd != fds[k].fd || conns[slot_of[k]].hold)
-					continue;
-				if ((r = serve_one(prog, &conns[slot_of[k]])) == 1)
-					held[nheld++] = slot_of[k];
-				else if (r != 0)
-					nconns--;
+			seen[i] = round;
+			if ((r = serve_one(prog, conn)) == 1)
+				held[nheld++] = (int)i;
+			else if (r != 0)
+				nconns--;
+			else if (cx_fcgi_buffered(&conn->fcgi) > 0)
+				pending[npending++] = work[k];
+		}
+		for (int k = 0; k < n && !stopping; k++) {
+			uint64_t d = evs[k].data.u64;
+
+			if (!(d & LISTENER) || !listening)
 				continue;
-			}
 			/* Every connection waiting on the listener, not one per round: nginx opens
 			 * new ones while its kept ones are busy, and a connection left in the
 			 * backlog waited a round of the whole loop per connection ahead of it. The
 			 * socket is non-blocking, and another worker may take some first. */
 			for (;;) {
-				int fd = accept4(lfds[-1 - slot_of[k]], NULL, NULL, SOCK_CLOEXEC);
-				size_t i;
+				int fd, i;
 
-				if (fd < 0)
+				if (nconns == MAX_CONNS) {   /* no room: the listeners rest */
+					for (size_t j = 0; j < nlisten; j++)
+						epoll_ctl(ep, EPOLL_CTL_DEL, lfds[j], NULL);
+					listening = 0;
 					break;
-				for (i = 0; i < MAX_CONNS && conns[i].fcgi.fd >= 0; i++)
+				}
+				if ((fd = accept4(lfds[d & ~LISTENER], NULL, NULL, SOCK_CLOEXEC)) < 0)
+					break;
+				for (i = 0; conns[i].fcgi.fd >= 0; i++)
 					;
-				if (i == MAX_CONNS) {
+				gen[i]++;
+				seen[i] = round;
+				if (watch(ep, EPOLL_CTL_ADD, fd, EV_SLOT(i, gen[i])) != 0) {
+					cx_logf(CX_LOG_ERROR, "epoll: %s", strerror(errno));
 					close(fd);
 					break;
 				}
-				conn = &conns[i];
-				cx_fcgi_attach(&conn->fcgi, fd);
+				cx_fcgi_attach(&conns[i].fcgi, fd);
 				nconns++;
-				if ((r = serve_one(prog, conn)) == 1)
-					held[nheld++] = (int)i;
+				if ((r = serve_one(prog, &conns[i])) == 1)
+					held[nheld++] = i;
 				else if (r != 0)
 					nconns--;
+				else if (cx_fcgi_buffered(&conns[i].fcgi) > 0)
+					pending[npending++] = EV_SLOT(i, gen[i]);
 				if (stopping)
 					break;
 			}
@@ -273,9 +316,12 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 		if (nheld > 0) {
 			if (prog->batch_commit != NULL)
 				prog->batch_commit(&app);
-			for (size_t h = 0; h < nheld; h++)
-				if (finish_held(prog, &conns[held[h]]) != 0)
+			for (size_t h = 0; h < nheld; h++) {
+				if ((r = finish_held(prog, &conns[held[h]])) != 0)
 					nconns--;
+				else if (cx_fcgi_buffered(&conns[held[h]].fcgi) > 0)
+					pending[npending++] = EV_SLOT(held[h], gen[held[h]]);
+			}
 		}
 		cx_log_flush();
 	}
@@ -285,12 +331,17 @@ out:
 		cx_request_reset(&conns[i]);
 		cx_fcgi_free(&conns[i].fcgi);
 	}
+	if (ep >= 0)
+		close(ep);
 	free(conns);
-	free(fds);
-	free(slot_of);
+	free(evs);
+	free(gen);
+	free(seen);
 	free(held);
+	free(pending);
+	free(work);
 	cx_app_close(&app);
-	return 0;
+	return rc;
 }
 
 /* ---- master ------------------------------------------------------------------- */
