@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cx_fcgi.h"
 #include "cx_jwt.h"
 #include "cx_serve.h"
 #include "cx_store.h"
@@ -470,6 +472,40 @@ Test(serve, kept_connections_do_not_starve_new_ones)
 	close(a);
 	close(b);
 	close(c);
+}
+
+/* A worker keeps at most CX_FCGI_MAX_CONNS connections open: past that it leaves new
+ * ones in the listen backlog, and takes them as soon as one of its own closes. */
+Test(serve, a_full_worker_takes_new_connections_once_one_closes)
+{
+	enum { N = CX_FCGI_MAX_CONNS };
+	static int kept[N];
+	struct pollfd pfd;
+	int extra;
+	char *r;
+
+	for (int i = 0; i < N; i++) {   /* one worker: every one of them is its */
+		kept[i] = fcgi_connect();
+		r = fcgi_get(kept[i], "/fast", 1);
+		cr_assert_not_null(r, "kept connection %d not served", i);
+		free(r);
+	}
+	extra = fcgi_connect();   /* in the backlog */
+	fcgi_send(extra, "/fast", 0);
+	pfd.fd = extra;
+	pfd.events = POLLIN;
+	cr_expect_eq(poll(&pfd, 1, 300), 0, "a worker with %d connections took another", N);
+	close(kept[0]);
+	r = fcgi_recv(extra);
+	cr_assert_not_null(r, "the connection in the backlog was not taken once one closed");
+	cr_expect_not_null(strstr(r, "\"fast\""), "%s", r);
+	free(r);
+	close(extra);
+	for (int i = 1; i < N; i++)   /* the kept ones still answer */
+		if (i % 51 == 1)
+			expect_fast(kept[i], "a kept connection of a full worker no longer answers");
+	for (int i = 1; i < N; i++)
+		close(kept[i]);
 }
 
 Test(serve, a_connection_not_kept_is_closed_after_its_answer)
