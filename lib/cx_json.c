@@ -424,6 +424,14 @@ cx_json_raw(const char *text, size_t len)
 }
 
 json_object *
+cx_json_thaw(json_object *obj)
+{
+	if (obj == NULL || json_object_get_userdata(obj) != (void *)raw_marker)
+		return json_object_get(obj);
+	return json_tokener_parse(json_object_get_string(obj));
+}
+
+json_object *
 cx_json_freeze(json_object *obj)
 {
 	struct cx_buf b = { 0 };

@@ -48,5 +48,8 @@ int cx_json_write(struct cx_buf *b, json_object *obj);
 json_object *cx_json_raw(const char *text, size_t len);
 /* obj serialized now and released: cx_json_raw of its text (NULL on out of memory). */
 json_object *cx_json_freeze(json_object *obj);
+/* A value to read: obj itself when it is not raw (a new reference), else its text parsed
+ * (NULL when that fails). The caller puts it. */
+json_object *cx_json_thaw(json_object *obj);
 
 #endif

@@ -356,7 +356,7 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
     json_object *qdoc, int index, struct cx_error *err)
 {
 	struct interview_app *ia = req->app->data;
-	json_object *q = qdoc_question(qdoc), *feedback = NULL, *answer, *fu = NULL;
+	json_object *q = qdoc_question(qdoc), *feedback = NULL, *answer, *fu = NULL, *frozen;
 	struct qwrite w[2];
 	const char *next;
 	size_t nw = 0;
@@ -377,6 +377,12 @@ record_answer(struct cx_request *req, struct session *s, const struct answer_req
 		    cx_json_str(fu, "question_id")));
 	} else   /* only a follow-up that is asked is reported as one */
 		json_object_object_add(feedback, "follow_up", NULL);
+	/* Serialized once, for the stored answer, the response and the feedback event; read
+	 * again (cx_json_thaw) only to finish the interview or ask a missed follow-up. */
+	if ((frozen = cx_json_freeze(json_object_get(feedback))) != NULL) {
+		json_object_put(feedback);
+		feedback = frozen;
+	}
 	next = advance(s, index, fu != NULL ? cx_json_str(fu, "question_id") : NULL);
 	answer = json_object_new_object();
 	json_object_object_add(answer, "question_id", json_object_new_string(a->question_id));
@@ -409,7 +415,7 @@ static int
 complete_answer(struct cx_request *req, struct session *s, json_object *qdoc, int index,
     struct cx_error *err)
 {
-	json_object *stored = qdoc_answer(qdoc), *fu = NULL;
+	json_object *stored = qdoc_answer(qdoc), *fu = NULL, *feedback;
 	const char *fu_id = json_object_get_boolean(json_object_object_get(stored,
 	    "follow_up")) ? cx_json_str(stored, "next_question_id") : NULL;
 	struct qwrite w = { QW_INSERT, NULL };
@@ -420,8 +426,9 @@ complete_answer(struct cx_request *req, struct session *s, json_object *qdoc, in
 		if (rc != CX_ENOTFOUND)
 			return rc;
 		cx_error_clear(err);
-		w.doc = new_follow_up(req->app->data, s, qdoc_question(qdoc),
-		    json_object_object_get(stored, "ai_feedback"));
+		feedback = cx_json_thaw(json_object_object_get(stored, "ai_feedback"));
+		w.doc = new_follow_up(req->app->data, s, qdoc_question(qdoc), feedback);
+		json_object_put(feedback);
 		if (w.doc == NULL)
 			fu_id = NULL;   /* then the next planned question comes instead */
 	}

@@ -1409,7 +1409,7 @@ session_finish(struct cx_request *req, struct session *s, const char *status,
 		json_object *qdoc = json_object_object_get(s->qdocs, session_plan_id(s->doc, i));
 
 		json_object_array_add(qs, json_object_get(qdoc_question(qdoc)));
-		json_object_array_add(fb, json_object_get(json_object_object_get(
+		json_object_array_add(fb, cx_json_thaw(json_object_object_get(
 		    qdoc_answer(qdoc), "ai_feedback")));
 	}
 	rc = cx_ai_summarize(ia->ai, qs, fb, &result, err);

@@ -292,6 +292,29 @@ Test(json, a_frozen_value_is_sent_as_its_text)
 	json_object_put(frozen);
 }
 
+/* A frozen value is read again as the tree it was; a tree is read as itself. */
+Test(json, a_frozen_value_thaws_into_its_tree)
+{
+	json_object *tree = json_tokener_parse("{\"score\":54,\"missing\":[\"a\",\"b\"]}");
+	json_object *frozen = cx_json_freeze(json_object_get(tree)), *back, *same;
+
+	cr_assert_not_null(frozen);
+	cr_assert(json_object_is_type(frozen, json_type_string), "frozen is not raw");
+	back = cx_json_thaw(frozen);
+	cr_assert_not_null(back);
+	cr_assert(json_object_is_type(back, json_type_object));
+	cr_expect_eq(json_object_get_int(json_object_object_get(back, "score")), 54);
+	cr_expect_eq(json_object_array_length(json_object_object_get(back, "missing")), 2);
+	cr_expect(json_object_equal(back, tree), "the thawed tree differs from the original");
+	same = cx_json_thaw(tree);   /* not raw: the same object, one more reference */
+	cr_expect_eq(same, tree);
+	cr_expect_null(cx_json_thaw(NULL));
+	json_object_put(same);
+	json_object_put(back);
+	json_object_put(frozen);
+	json_object_put(tree);
+}
+
 Test(json, typed_readers)
 {
 	struct cx_error err = { 0 };
