@@ -404,16 +404,6 @@ cx_json_write(struct cx_buf *b, json_object *obj)
 	return 0;
 }
 
-int
-cx_json_write_string(struct cx_buf *b, const char *s)
-{
-	put_string(b, s, strlen(s));
-	if (b->failed)
-		return -1;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
 static int
 raw_to_string(json_object *jso, struct printbuf *pb, int level, int flags)
 {

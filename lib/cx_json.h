@@ -41,9 +41,6 @@ struct cx_buf;
 /* Append the compact JSON of obj to b (NUL-terminated): the same text as cx_json_text,
  * written faster than json-c does. -1 when out of memory (b->failed). */
 int cx_json_write(struct cx_buf *b, json_object *obj);
-/* Append s as a JSON string (quoted and escaped as cx_json_write does); -1 when out of
- * memory. */
-int cx_json_write_string(struct cx_buf *b, const char *s);
 
 /* A value that serializes as the JSON text given (copied; not checked): a document sent
  * in more than one message is serialized once. Only for output: its fields cannot be

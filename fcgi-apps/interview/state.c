@@ -49,36 +49,28 @@ state_publish(struct cx_request *req, const char *session_id, const char *type,
     json_object *data)
 {
 	struct interview_app *ia = req->app->data;
+	json_object *msg = json_object_new_object();
 	struct cx_buf b = { 0 };
 	char now[CX_TIME_LEN];
-	json_object *msg;
+	const char *text;
+	size_t len;
 
-	/* {"type":..,"session_id":..,"at":..,"data":..}, written as cx_json_write would
-	 * write that object (data is often frozen: its text is copied) */
 	cx_time_now(now);
-	cx_buf_add(&b, "{\"type\":", 8);
-	cx_json_write_string(&b, type);
-	cx_buf_add(&b, ",\"session_id\":", 14);
-	cx_json_write_string(&b, session_id);
-	cx_buf_add(&b, ",\"at\":", 6);
-	cx_json_write_string(&b, now);
-	cx_buf_add(&b, ",\"data\":", 8);
-	cx_json_write(&b, data);
-	cx_buf_add(&b, "}", 1);
-	if (b.failed) {
-		cx_logf(CX_LOG_WARN, "out of memory: %s event of %s not published", type,
-		    session_id);
-		cx_buf_free(&b);
-		json_object_put(data);
-		return;
-	}
-	json_object_put(data);
+	json_object_object_add(msg, "type", json_object_new_string(type));
+	json_object_object_add(msg, "session_id", json_object_new_string(session_id));
+	json_object_object_add(msg, "at", json_object_new_string(now));
+	json_object_object_add(msg, "data", data);
+	if (cx_json_write(&b, msg) == 0) {
+		text = b.data;
+		len = b.len;
+	} else
+		text = cx_json_text(msg, &len);
 	if (ia->outbox == NULL)
 		ia->outbox = json_object_new_array();
-	msg = json_object_new_string_len(b.data, (int)b.len);
-	json_object_array_add(ia->outbox, msg);
+	json_object_array_add(ia->outbox, json_object_new_string_len(text, (int)len));
 	cx_buf_free(&b);
 	snprintf(ia->outbox_session, sizeof(ia->outbox_session), "%s", session_id);
+	json_object_put(msg);
 }
 
 /* The commands one flush owes Redis, and the strings they point into. */

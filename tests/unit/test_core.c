@@ -292,26 +292,6 @@ Test(json, a_frozen_value_is_sent_as_its_text)
 	json_object_put(frozen);
 }
 
-/* A string written alone is quoted and escaped exactly as inside a document. */
-Test(json, a_string_is_written_as_in_a_document)
-{
-	static const char *const cases[] = { "", "plain", "q\"uote", "back\\slash", "tab\tnl\n",
-		"\x01ctl", "caf\xc3\xa9", "a/b" };
-	struct cx_buf b = { 0 }, d = { 0 };
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_object *o = json_object_new_string(cases[i]);
-
-		b.len = d.len = 0;
-		cr_assert_eq(cx_json_write_string(&b, cases[i]), 0);
-		cr_assert_eq(cx_json_write(&d, o), 0);
-		cr_expect_str_eq(b.data, d.data, "case %zu", i);
-		json_object_put(o);
-	}
-	cx_buf_free(&b);
-	cx_buf_free(&d);
-}
-
 /* A frozen value is read again as the tree it was; a tree is read as itself. */
 Test(json, a_frozen_value_thaws_into_its_tree)
 {
