@@ -426,9 +426,13 @@ cx_json_raw(const char *text, size_t len)
 json_object *
 cx_json_thaw(json_object *obj)
 {
+	json_object *tree = NULL;
+
 	if (obj == NULL || json_object_get_userdata(obj) != (void *)raw_marker)
 		return json_object_get(obj);
-	return json_tokener_parse(json_object_get_string(obj));
+	(void)cx_json_parse(json_object_get_string(obj), (size_t)json_object_get_string_len(obj),
+	    &tree, NULL);
+	return tree;
 }
 
 json_object *
