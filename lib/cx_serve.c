@@ -167,6 +167,29 @@ watch(int ep, int op, int fd, uint64_t data)
 	return epoll_ctl(ep, op, fd, &ev);
 }
 
+/* A worker's connections that are not just waiting: held for the round's writes, or
+ * with a request already read (pending: served next round without waiting). */
+struct conn_lists {
+	int *held;
+	size_t nheld;
+	uint64_t *pending;     /* EV_SLOT values */
+	size_t npending;
+	size_t nconns;         /* open */
+};
+
+/* Where a connection goes once served (serve_one: 1 held, 0 kept, -1 closed) or
+ * finished (finish_held: 0 or -1); ev names it (EV_SLOT). */
+static void
+file_conn(struct conn_lists *l, struct cx_request *conn, uint64_t ev, int r)
+{
+	if (r == 1)
+		l->held[l->nheld++] = (int)(uint32_t)ev;
+	else if (r != 0)
+		l->nconns--;
+	else if (cx_fcgi_buffered(&conn->fcgi) > 0)
+		l->pending[l->npending++] = ev;
+}
+
 /* The worker's event loop: the listening socket shared with the other workers, the
  * shards that are this worker's (worker w of n serves shard i when i % n == w), and the
  * connections this worker accepted, all in one epoll set: a round costs what is ready,
@@ -181,11 +204,11 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 	struct cx_request *conns = NULL;
 	struct epoll_event *evs = NULL;
 	uint32_t *gen = NULL, *seen = NULL, round = 0;
-	uint64_t *pending = NULL, *work = NULL;   /* EV_SLOT values */
-	int *held = NULL;
+	uint64_t *work = NULL;   /* EV_SLOT values */
+	struct conn_lists l = { 0 };
 	int lfds[1 + CX_SERVE_SHARDS];
 	struct cx_error err = { 0 };
-	size_t nconns = 0, nlisten = 0, npending = 0, maxev;
+	size_t nlisten = 0, maxev;
 	int ep = -1, listening = 0, rc = 0;
 
 	lfds[nlisten++] = listen_fd;
@@ -210,11 +233,11 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 	evs = calloc(maxev, sizeof(*evs));
 	gen = calloc(MAX_CONNS, sizeof(*gen));
 	seen = calloc(MAX_CONNS, sizeof(*seen));
-	held = calloc(MAX_CONNS, sizeof(*held));
-	pending = calloc(MAX_CONNS, sizeof(*pending));
+	l.held = calloc(MAX_CONNS, sizeof(*l.held));
+	l.pending = calloc(MAX_CONNS, sizeof(*l.pending));
 	work = calloc(MAX_CONNS + maxev, sizeof(*work));
-	if (conns == NULL || evs == NULL || gen == NULL || seen == NULL || held == NULL ||
-	    pending == NULL || work == NULL) {
+	if (conns == NULL || evs == NULL || gen == NULL || seen == NULL || l.held == NULL ||
+	    l.pending == NULL || work == NULL) {
 		cx_logf(CX_LOG_ERROR, "worker %d: out of memory", (int)getpid());
 		goto out;
 	}
@@ -227,18 +250,18 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 	}
 
 	while (!stopping) {
-		size_t nheld = 0, nwork;
-		int n, r;
+		size_t nwork;
+		int n;
 
 		/* the listeners are watched while there is room for one more connection */
-		if (!listening && nconns < MAX_CONNS) {
+		if (!listening && l.nconns < MAX_CONNS) {
 			for (size_t j = 0; j < nlisten; j++)
 				if (watch(ep, EPOLL_CTL_ADD, lfds[j], LISTENER | j) != 0)
 					cx_logf(CX_LOG_ERROR, "epoll: %s", strerror(errno));
 			listening = 1;
 		}
 		/* a request read along with the previous one is not seen by epoll: no waiting */
-		n = epoll_pwait(ep, evs, (int)maxev, npending > 0 ? 0 : -1, &waitmask);
+		n = epoll_pwait(ep, evs, (int)maxev, l.npending > 0 ? 0 : -1, &waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -248,9 +271,10 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 		cx_log_hold();   /* the round's access lines go out at its end, in one write */
 		round++;
 		/* what is ready: the connections with a request already read, then the events */
-		memcpy(work, pending, npending * sizeof(*pending));
-		nwork = npending;
-		npending = 0;
+		memcpy(work, l.pending, l.npending * sizeof(*l.pending));
+		nwork = l.npending;
+		l.npending = 0;
+		l.nheld = 0;
 		for (int k = 0; k < n; k++)
 			if (!(evs[k].data.u64 & LISTENER))
 				work[nwork++] = evs[k].data.u64;
@@ -264,12 +288,7 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 			    seen[i] == round)
 				continue;
 			seen[i] = round;
-			if ((r = serve_one(prog, conn)) == 1)
-				held[nheld++] = (int)i;
-			else if (r != 0)
-				nconns--;
-			else if (cx_fcgi_buffered(&conn->fcgi) > 0)
-				pending[npending++] = work[k];
+			file_conn(&l, conn, work[k], serve_one(prog, conn));
 		}
 		for (int k = 0; k < n && !stopping; k++) {
 			uint64_t d = evs[k].data.u64;
@@ -283,7 +302,7 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 			for (;;) {
 				int fd, i;
 
-				if (nconns == MAX_CONNS) {   /* no room: the listeners rest */
+				if (l.nconns == MAX_CONNS) {   /* no room: the listeners rest */
 					for (size_t j = 0; j < nlisten; j++)
 						epoll_ctl(ep, EPOLL_CTL_DEL, lfds[j], NULL);
 					listening = 0;
@@ -301,26 +320,22 @@ worker_main(const struct cx_program *prog, const struct cx_config *cfg, int w, i
 					break;
 				}
 				cx_fcgi_attach(&conns[i].fcgi, fd);
-				nconns++;
-				if ((r = serve_one(prog, &conns[i])) == 1)
-					held[nheld++] = i;
-				else if (r != 0)
-					nconns--;
-				else if (cx_fcgi_buffered(&conns[i].fcgi) > 0)
-					pending[npending++] = EV_SLOT(i, gen[i]);
+				l.nconns++;
+				file_conn(&l, &conns[i], EV_SLOT(i, gen[i]), serve_one(prog, &conns[i]));
 				if (stopping)
 					break;
 			}
 		}
 		/* The writes the round's handlers deferred, stored at once; then their answers. */
-		if (nheld > 0) {
+		if (l.nheld > 0) {
+			size_t nheld = l.nheld;
+
 			if (prog->batch_commit != NULL)
 				prog->batch_commit(&app);
 			for (size_t h = 0; h < nheld; h++) {
-				if ((r = finish_held(prog, &conns[held[h]])) != 0)
-					nconns--;
-				else if (cx_fcgi_buffered(&conns[held[h]].fcgi) > 0)
-					pending[npending++] = EV_SLOT(held[h], gen[held[h]]);
+				int i = l.held[h];
+
+				file_conn(&l, &conns[i], EV_SLOT(i, gen[i]), finish_held(prog, &conns[i]));
 			}
 		}
 		cx_log_flush();
@@ -337,8 +352,8 @@ out:
 	free(evs);
 	free(gen);
 	free(seen);
-	free(held);
-	free(pending);
+	free(l.held);
+	free(l.pending);
 	free(work);
 	cx_app_close(&app);
 	return rc;
