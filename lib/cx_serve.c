@@ -520,8 +520,10 @@ close_listeners(const char *socket_path, char shard_path[][1024])
 		unlink(shard_path[i]);
 	}
 	nshards = 0;
-	close(listen_fd);
-	unlink(socket_path);
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		unlink(socket_path);
+	}
 	listen_fd = -1;
 }
 
@@ -579,11 +581,8 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 		snprintf(sockbuf, sizeof(sockbuf), "%s/%s.sock", cfg.socket_dir, prog->name);
 		socket_path = sockbuf;
 	}
-	if ((listen_fd = bind_socket(socket_path)) < 0) {
-		cx_logf(CX_LOG_ERROR, "cannot listen on %s: %s", socket_path, strerror(errno));
-		cx_config_free(&cfg);
-		return 1;
-	}
+	/* The shards first: the program's own socket appears last, so whoever waits for it
+	 * (dev.sh, the tests) finds every socket bound. */
 	for (nshards = 0; prog->sharded && nshards < CX_SERVE_SHARDS; nshards++) {
 		size_t stem = strlen(socket_path);
 
@@ -598,6 +597,12 @@ cx_serve_main(int argc, char **argv, const struct cx_program *prog)
 			cx_config_free(&cfg);
 			return 1;
 		}
+	}
+	if ((listen_fd = bind_socket(socket_path)) < 0) {
+		cx_logf(CX_LOG_ERROR, "cannot listen on %s: %s", socket_path, strerror(errno));
+		close_listeners(socket_path, shard_path);
+		cx_config_free(&cfg);
+		return 1;
 	}
 
 	memset(&sa, 0, sizeof(sa));
