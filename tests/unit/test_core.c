@@ -201,15 +201,16 @@ Test(json, the_fast_writer_writes_what_json_c_writes)
 	cx_buf_free(&b);
 }
 
-/* Strings are scanned eight bytes at a time: a byte to escape at any place of a word,
- * beside bytes that only look close (0x20, '!', '#', '[', ']', 0x7f, 0x80, 0xff), is
- * escaped as json-c escapes it. */
+/* Strings are scanned sixteen bytes at a time, then eight, then their last eight (or
+ * fewer, as one word): a byte to escape at any place of any of them, beside bytes that
+ * only look close (0x20, '!', '#', '[', ']', 0x7f, 0x80, 0xff), is escaped as json-c
+ * escapes it. */
 Test(json, every_byte_to_escape_is_found_wherever_it_is)
 {
 	static const unsigned char probe[] = { '"', '\\', 0x01, 0x1f, '\n', 0x20, '!', '#',
 		'[', ']', 0x7f, 0x80, 0xff };
 	struct cx_buf b = { 0 };
-	char text[40];
+	char text[56];
 	size_t len, pos, k, wlen;
 
 	for (len = 1; len <= sizeof(text); len++)
