@@ -42,6 +42,52 @@ cx_buf_str(struct cx_buf *b, const char *s)
 	cx_buf_add(b, s, strlen(s));
 }
 
+/* Whether fmt converts nothing but %s, %zu and %%: what most text built here uses
+ * (SQL with table and field names, counts), copied by hand below. */
+static int
+plain_format(const char *fmt)
+{
+	for (const char *p = strchr(fmt, '%'); p != NULL; p = strchr(p, '%')) {
+		if (p[1] == 's' || p[1] == '%')
+			p += 2;
+		else if (p[1] == 'z' && p[2] == 'u')
+			p += 3;
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/* cx_buf_vprintf of a plain_format: the same bytes as vsnprintf. The SQLite store builds
+ * a statement on every call, where vsnprintf cost 9k instructions per stored answer. */
+static void
+add_plain(struct cx_buf *b, const char *fmt, va_list ap)
+{
+	for (const char *p = fmt; *p != '\0';) {
+		const char *pct = strchr(p, '%'), *arg;
+		char digits[CX_U64_DIGITS], *d;
+
+		if (pct == NULL) {
+			cx_buf_add(b, p, strlen(p));
+			return;
+		}
+		cx_buf_add(b, p, (size_t)(pct - p));
+		if (pct[1] == '%') {
+			cx_buf_add(b, "%", 1);
+			p = pct + 2;
+		} else if (pct[1] == 's') {
+			if ((arg = va_arg(ap, const char *)) == NULL)
+				arg = "(null)";   /* as glibc's printf */
+			cx_buf_add(b, arg, strlen(arg));
+			p = pct + 2;
+		} else {   /* %zu */
+			d = cx_u64_digits(digits + sizeof(digits), va_arg(ap, size_t));
+			cx_buf_add(b, d, (size_t)(digits + sizeof(digits) - d));
+			p = pct + 3;
+		}
+	}
+}
+
 void
 cx_buf_vprintf(struct cx_buf *b, const char *fmt, va_list ap)
 {
@@ -49,6 +95,10 @@ cx_buf_vprintf(struct cx_buf *b, const char *fmt, va_list ap)
 	va_list again;
 	int n;
 
+	if (plain_format(fmt)) {
+		add_plain(b, fmt, ap);
+		return;
+	}
 	va_copy(again, ap);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	if (n < 0)

@@ -114,58 +114,13 @@ sql_free(struct sql *q)
 	memset(q, 0, sizeof(*q));
 }
 
-/* Whether fmt converts nothing but %s, %zu and %%: what the statements here are built
- * with (table and field names, counts). */
-static int
-plain_format(const char *fmt)
-{
-	for (const char *p = strchr(fmt, '%'); p != NULL; p = strchr(p, '%')) {
-		if (p[1] == 's' || p[1] == '%')
-			p += 2;
-		else if (p[1] == 'z' && p[2] == 'u')
-			p += 3;
-		else
-			return 0;
-	}
-	return 1;
-}
-
-/* Appends to the statement. A statement is built on every call (and then found in the
- * statement cache), so the usual formats are copied by hand: vsnprintf cost 9k
- * instructions per stored answer. */
 static void __attribute__((format(printf, 2, 3)))
 sql_addf(struct sql *q, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (!plain_format(fmt))
-		cx_buf_vprintf(&q->text, fmt, ap);
-	else
-		for (const char *p = fmt; *p != '\0';) {
-			const char *pct = strchr(p, '%'), *arg;
-			char digits[CX_U64_DIGITS], *d;
-
-			if (pct == NULL) {
-				cx_buf_add(&q->text, p, strlen(p));
-				break;
-			}
-			cx_buf_add(&q->text, p, (size_t)(pct - p));
-			if (pct[1] == '%') {
-				cx_buf_add(&q->text, "%", 1);
-				p = pct + 2;
-			} else if (pct[1] == 's') {
-				arg = va_arg(ap, const char *);
-				if (arg == NULL)
-					arg = "(null)";   /* as glibc's printf */
-				cx_buf_add(&q->text, arg, strlen(arg));
-				p = pct + 2;
-			} else {   /* %zu */
-				d = cx_u64_digits(digits + sizeof(digits), va_arg(ap, size_t));
-				cx_buf_add(&q->text, d, (size_t)(digits + sizeof(digits) - d));
-				p = pct + 3;
-			}
-		}
+	cx_buf_vprintf(&q->text, fmt, ap);
 	va_end(ap);
 	if (q->text.failed)
 		q->oom = 1;
