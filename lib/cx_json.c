@@ -449,6 +449,68 @@ cx_json_write(struct cx_buf *b, json_object *obj)
 	return 0;
 }
 
+void
+cx_jw_open(struct cx_jw *w, struct cx_buf *b)
+{
+	w->b = b;
+	w->n = 0;
+	put_c(b, '{');
+}
+
+void
+cx_jw_close(struct cx_jw *w)
+{
+	put_c(w->b, '}');
+	if (!w->b->failed)
+		w->b->data[w->b->len] = '\0';
+}
+
+void
+cx_jw_key(struct cx_jw *w, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (w->n++ > 0)
+		put_c(w->b, ',');
+	put_c(w->b, '"');
+	put(w->b, key, n);
+	put(w->b, "\":", 2);
+}
+
+void
+cx_jw_str(struct cx_jw *w, const char *key, const char *s)
+{
+	cx_jw_key(w, key);
+	if (s != NULL)
+		put_string(w->b, s, strlen(s));
+	else
+		put(w->b, "null", 4);
+}
+
+void
+cx_jw_int(struct cx_jw *w, const char *key, int64_t v)
+{
+	cx_jw_key(w, key);
+	put_int(w->b, v);
+}
+
+void
+cx_jw_bool(struct cx_jw *w, const char *key, int v)
+{
+	cx_jw_key(w, key);
+	if (v)
+		put(w->b, "true", 4);
+	else
+		put(w->b, "false", 5);
+}
+
+void
+cx_jw_json(struct cx_jw *w, const char *key, json_object *v)
+{
+	cx_jw_key(w, key);
+	put_value(w->b, v);
+}
+
 static int
 raw_to_string(json_object *jso, struct printbuf *pb, int level, int flags)
 {

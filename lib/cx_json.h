@@ -42,6 +42,22 @@ struct cx_buf;
  * written faster than json-c does. -1 when out of memory (b->failed). */
 int cx_json_write(struct cx_buf *b, json_object *obj);
 
+/* Writing a JSON object as text field by field, for a hot path that would otherwise build
+ * a json-c tree only to serialize it (the same text cx_json_write makes). Keys are written
+ * as given: literal names that need no escaping. A nested object: cx_jw_key, then
+ * cx_jw_open of a second writer on the same buffer. Check b->failed once at the end. */
+struct cx_jw {
+	struct cx_buf *b;
+	int n;                 /* fields written so far */
+};
+void cx_jw_open(struct cx_jw *w, struct cx_buf *b);
+void cx_jw_close(struct cx_jw *w);   /* also NUL-terminates the buffer */
+void cx_jw_key(struct cx_jw *w, const char *key);
+void cx_jw_str(struct cx_jw *w, const char *key, const char *s);   /* NULL: null */
+void cx_jw_int(struct cx_jw *w, const char *key, int64_t v);
+void cx_jw_bool(struct cx_jw *w, const char *key, int v);
+void cx_jw_json(struct cx_jw *w, const char *key, json_object *v);   /* cx_json_write */
+
 /* A value that serializes as the JSON text given (copied; not checked): a document sent
  * in more than one message is serialized once. Only for output: its fields cannot be
  * read (it is a string to json-c). */

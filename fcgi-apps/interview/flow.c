@@ -6,6 +6,7 @@
 
 #include "cx_ai.h"
 #include "cx_audit.h"
+#include "cx_buf.h"
 #include "cx_json.h"
 #include "cx_log.h"
 #include "cx_perm.h"
@@ -45,17 +46,34 @@ current_question(struct session *s, json_object **qdoc, int *index, struct cx_er
 	return qid != NULL ? session_question(s, qid, qdoc, err) : CX_OK;
 }
 
-/* The question the candidate is on, as they see it, with the clock. */
+/* The question at index as the candidate sees it, with the clock, as text into b. */
+static void
+question_data_write(struct cx_buf *b, struct session *s, json_object *qdoc, int index,
+    const struct session_time *t)
+{
+	struct cx_jw w;
+
+	cx_jw_open(&w, b);
+	question_view_write(&w, qdoc_question(qdoc), session_plan_asked_at(s->doc, index),
+	    index + 1, session_plan_length(s->doc), 0);
+	session_time_write(&w, "time", t);
+	cx_jw_close(&w);
+}
+
+/* The same as a value (raw text: for a response or an event), or NULL for want of
+ * memory. */
 static json_object *
 question_data(struct session *s, json_object *qdoc, int index)
 {
-	json_object *o;
+	struct cx_buf b = { 0 };
 	struct session_time t;
+	json_object *o = NULL;
 
-	o = question_view(qdoc_question(qdoc), session_plan_asked_at(s->doc, index), index + 1,
-	    session_plan_length(s->doc), 0);
 	session_time(s->doc, s->now_ms, &t);
-	json_object_object_add(o, "time", session_time_json(&t));
+	question_data_write(&b, s, qdoc, index, &t);
+	if (!b.failed)
+		o = cx_json_raw(b.data, b.len);
+	cx_buf_free(&b);
 	return o;
 }
 
@@ -303,51 +321,56 @@ advance(struct session *s, int index, const char *fu_id)
 
 /* The response to an answer; fresh: this request recorded it (so it asked the next
  * question, which has no answer yet). With event, also the data of the "question" event
- * of the next question (NULL when none): its view and the time, shared with the response
- * (what publish_question would build again). */
+ * of the next question (NULL when none): what question_data makes, with the same clock.
+ * Both are raw text values (written without a tree: every answer makes them). */
 static int
 answer_data(struct session *s, json_object *answer, int fresh, json_object **out,
     json_object **event, struct cx_error *err)
 {
-	json_object *data, *qdoc = NULL, *fu = NULL, *view = NULL, *time;
+	json_object *qdoc = NULL, *fu = NULL;
+	struct cx_buf b = { 0 }, e = { 0 };
 	struct session_time t;
+	struct cx_jw w;
 	const char *next = cx_json_str(answer, "next_question_id");
 	int index = next != NULL ? session_plan_index(s->doc, next) : -1, rc;
 
 	if (index >= 0 && (rc = (fresh ? session_question_asked : session_question)(s, next,
 	    &qdoc, err)) != CX_OK)
 		return rc;
-	data = json_object_new_object();
-	json_object_object_add(data, "session_id",
-	    json_object_new_string(cx_json_str(s->doc, "id")));
-	json_object_object_add(data, "question_id",
-	    json_object_new_string(cx_json_str(answer, "question_id")));
-	json_object_object_add(data, "feedback",
-	    json_object_get(json_object_object_get(answer, "ai_feedback")));
-	json_object_object_add(data, "next_question_id", next != NULL ?
-	    json_object_new_string(next) : NULL);
-	json_object_object_get_ex(answer, "follow_up", &fu);
-	json_object_object_add(data, "follow_up", json_object_new_boolean(
-	    json_object_get_boolean(fu)));
-	if (qdoc != NULL)
-		view = question_view(qdoc_question(qdoc), session_plan_asked_at(s->doc, index),
-		    index + 1, session_plan_length(s->doc), 0);
-	json_object_object_add(data, "next_question", view);
-	json_object_object_add(data, "progress", session_progress_json(s->doc));
 	session_time(s->doc, s->now_ms, &t);
-	time = session_time_json(&t);
-	json_object_object_add(data, "time", time);
-	if (event != NULL) {
-		*event = NULL;
-		if (view != NULL) {   /* question_data's object: the view, then the time */
-			*event = json_object_new_object();
-			json_object_object_foreach(view, key, val)
-				json_object_object_add(*event, key, json_object_get(val));
-			json_object_object_add(*event, "time", json_object_get(time));
-		}
+	json_object_object_get_ex(answer, "follow_up", &fu);
+	cx_jw_open(&w, &b);
+	cx_jw_str(&w, "session_id", cx_json_str(s->doc, "id"));
+	cx_jw_str(&w, "question_id", cx_json_str(answer, "question_id"));
+	cx_jw_json(&w, "feedback", json_object_object_get(answer, "ai_feedback"));
+	cx_jw_str(&w, "next_question_id", next);
+	cx_jw_bool(&w, "follow_up", json_object_get_boolean(fu));
+	cx_jw_key(&w, "next_question");
+	if (qdoc != NULL) {
+		struct cx_jw v;
+
+		cx_jw_open(&v, &b);
+		question_view_write(&v, qdoc_question(qdoc), session_plan_asked_at(s->doc, index),
+		    index + 1, session_plan_length(s->doc), 0);
+		cx_jw_close(&v);
+	} else
+		cx_buf_add(&b, "null", 4);
+	session_progress_write(&w, "progress", s->doc);
+	session_time_write(&w, "time", &t);
+	cx_jw_close(&w);
+	if (event != NULL && qdoc != NULL)
+		question_data_write(&e, s, qdoc, index, &t);
+	if (b.failed || e.failed) {
+		cx_buf_free(&b);
+		cx_buf_free(&e);
+		return cx_error_internal(err, "out of memory");
 	}
-	*out = data;
-	return CX_OK;
+	*out = cx_json_raw(b.data, b.len);
+	if (event != NULL)
+		*event = qdoc != NULL ? cx_json_raw(e.data, e.len) : NULL;
+	cx_buf_free(&b);
+	cx_buf_free(&e);
+	return *out != NULL ? CX_OK : cx_error_internal(err, "out of memory");
 }
 
 /* Evaluate and record the answer to the current question; make the next one current. */
@@ -520,8 +543,7 @@ decided:
 	if ((rc = answer_data(&s, qdoc_answer(qdoc), stored == NULL, &data,
 	    stored == NULL ? &event : NULL, err)) != CX_OK)
 		goto out;
-	data = cx_json_freeze(data);   /* the response and the feedback event carry it */
-	if (stored == NULL) {
+	if (stored == NULL) {   /* the response and the feedback event carry the same text */
 		state_publish(req, cx_json_str(s.doc, "id"), "feedback", json_object_get(data));
 		if (event != NULL)   /* the next question (publish_question's event) */
 			state_publish(req, cx_json_str(s.doc, "id"), "question", event);

@@ -193,6 +193,11 @@ int session_save_with(struct cx_request *req, struct session *s, const struct qw
 void session_time(json_object *doc, int64_t now_ms, struct session_time *t);
 json_object *session_time_json(const struct session_time *t);
 json_object *session_progress_json(json_object *doc);
+/* The same as text: the field key with the object of session_time_json or
+ * session_progress_json as its value. */
+struct cx_jw;
+void session_time_write(struct cx_jw *w, const char *key, const struct session_time *t);
+void session_progress_write(struct cx_jw *w, const char *key, json_object *doc);
 
 /* The resource as the caller may see it (new object). list_form drops questions, answers
  * and logs; the full form needs session_assemble first. */
@@ -201,6 +206,9 @@ json_object *session_view(const struct session *s, int list_form);
  * when it was asked (NULL: not yet). */
 json_object *question_view(json_object *q, const char *asked_at, int index, int total,
     int with_key_points);
+/* Its fields as text, into an object w has open (the caller may add more, then close). */
+void question_view_write(struct cx_jw *w, json_object *q, const char *asked_at, int index,
+    int total, int with_key_points);
 
 const char *session_status(json_object *doc);
 int64_t session_rev(json_object *doc);                 /* -1 when missing */

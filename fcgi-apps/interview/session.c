@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cx_ai.h"
+#include "cx_buf.h"
 #include "cx_config.h"
 #include "cx_json.h"
 #include "cx_log.h"
@@ -326,10 +327,30 @@ session_time_json(const struct session_time *t)
 	return o;
 }
 
-json_object *
-session_progress_json(json_object *doc)
+void
+session_time_write(struct cx_jw *w, const char *key, const struct session_time *t)
 {
-	json_object *o = json_object_new_object(), *legacy = json_object_object_get(doc, "answers");
+	struct cx_jw o;
+
+	cx_jw_key(w, key);
+	cx_jw_open(&o, w->b);
+	cx_jw_int(&o, "duration_seconds", t->duration_ms / 1000);
+	cx_jw_int(&o, "elapsed_seconds", t->elapsed_ms / 1000);
+	cx_jw_int(&o, "remaining_seconds", (t->remaining_ms + 999) / 1000);
+	cx_jw_int(&o, "paused_seconds", t->paused_ms / 1000);
+	cx_jw_bool(&o, "running", t->running);
+	cx_jw_close(&o);
+}
+
+struct progress {
+	int asked, answered, total;
+	const char *current;   /* borrowed from the doc, or NULL */
+};
+
+static void
+progress_of(json_object *doc, struct progress *p)
+{
+	json_object *legacy = json_object_object_get(doc, "answers");
 	int i, n = session_plan_length(doc), asked = 0, cur = session_current(doc);
 	const char *current = session_is(doc, "active") ? session_plan_id(doc, cur) : NULL;
 
@@ -347,15 +368,42 @@ session_progress_json(json_object *doc)
 		for (i = 0; i < n; i++)
 			if (session_plan_asked_at(doc, i) != NULL)
 				asked++;
-	json_object_object_add(o, "asked", json_object_new_int(asked));
-	json_object_object_add(o, "answered", json_object_new_int((int)get_int(doc, "answered",
-	    json_object_is_type(legacy, json_type_array) ?
-	    (int64_t)json_object_array_length(legacy) : 0)));
-	json_object_object_add(o, "total", json_object_new_int((int)get_int(doc,
-	    "question_count", (int64_t)n)));
-	json_object_object_add(o, "current_question_id", current != NULL ?
-	    json_object_new_string(current) : NULL);
+	p->asked = asked;
+	p->answered = (int)get_int(doc, "answered", json_object_is_type(legacy, json_type_array) ?
+	    (int64_t)json_object_array_length(legacy) : 0);
+	p->total = (int)get_int(doc, "question_count", (int64_t)n);
+	p->current = current;
+}
+
+json_object *
+session_progress_json(json_object *doc)
+{
+	json_object *o = json_object_new_object();
+	struct progress p;
+
+	progress_of(doc, &p);
+	json_object_object_add(o, "asked", json_object_new_int(p.asked));
+	json_object_object_add(o, "answered", json_object_new_int(p.answered));
+	json_object_object_add(o, "total", json_object_new_int(p.total));
+	json_object_object_add(o, "current_question_id", p.current != NULL ?
+	    json_object_new_string(p.current) : NULL);
 	return o;
+}
+
+void
+session_progress_write(struct cx_jw *w, const char *key, json_object *doc)
+{
+	struct cx_jw o;
+	struct progress p;
+
+	progress_of(doc, &p);
+	cx_jw_key(w, key);
+	cx_jw_open(&o, w->b);
+	cx_jw_int(&o, "asked", p.asked);
+	cx_jw_int(&o, "answered", p.answered);
+	cx_jw_int(&o, "total", p.total);
+	cx_jw_str(&o, "current_question_id", p.current);
+	cx_jw_close(&o);
 }
 
 static void
@@ -374,13 +422,46 @@ copy_fields(json_object *to, json_object *from, const char *const *fields)
 		copy_field(to, from, *fields);
 }
 
+/* The fields of a question every reader sees, and those staff (and a finished interview's
+ * candidate) see too. */
+static const char *const view_always[] = { "id", "type", "content", "area", "competency",
+	"time_minutes", "level_note", NULL };
+static const char *const view_staff[] = { "key_points", "matched_skills", "skills", "level",
+	NULL };
+
+static void
+write_fields(struct cx_jw *w, json_object *from, const char *const *fields)
+{
+	json_object *v;
+
+	for (; *fields != NULL; fields++) {
+		v = NULL;
+		json_object_object_get_ex(from, *fields, &v);
+		cx_jw_json(w, *fields, v);
+	}
+}
+
+void
+question_view_write(struct cx_jw *w, json_object *q, const char *asked_at, int index,
+    int total, int with_key_points)
+{
+	static const char *const follow_up[] = { "parent_id", "gap", NULL };
+
+	write_fields(w, q, view_always);
+	cx_jw_str(w, "asked_at", asked_at);
+	cx_jw_int(w, "index", index);
+	if (total > 0)
+		cx_jw_int(w, "total", total);
+	cx_jw_bool(w, "is_follow_up", question_is_follow_up(q));
+	write_fields(w, q, follow_up);
+	if (with_key_points)
+		write_fields(w, q, view_staff);
+}
+
 json_object *
 question_view(json_object *q, const char *asked_at, int index, int total, int with_key_points)
 {
-	static const char *const always[] = { "id", "type", "content", "area", "competency",
-		"time_minutes", "level_note", NULL };
-	static const char *const staff[] = { "key_points", "matched_skills", "skills", "level",
-		NULL };
+	const char *const *always = view_always, *const *staff = view_staff;
 	json_object *o = json_object_new_object();
 
 	copy_fields(o, q, always);

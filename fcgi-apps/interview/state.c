@@ -49,28 +49,28 @@ state_publish(struct cx_request *req, const char *session_id, const char *type,
     json_object *data)
 {
 	struct interview_app *ia = req->app->data;
-	json_object *msg = json_object_new_object();
 	struct cx_buf b = { 0 };
 	char now[CX_TIME_LEN];
-	const char *text;
-	size_t len;
+	struct cx_jw w;
 
 	cx_time_now(now);
-	json_object_object_add(msg, "type", json_object_new_string(type));
-	json_object_object_add(msg, "session_id", json_object_new_string(session_id));
-	json_object_object_add(msg, "at", json_object_new_string(now));
-	json_object_object_add(msg, "data", data);
-	if (cx_json_write(&b, msg) == 0) {
-		text = b.data;
-		len = b.len;
-	} else
-		text = cx_json_text(msg, &len);
+	cx_jw_open(&w, &b);
+	cx_jw_str(&w, "type", type);
+	cx_jw_str(&w, "session_id", session_id);
+	cx_jw_str(&w, "at", now);
+	cx_jw_json(&w, "data", data);
+	cx_jw_close(&w);
+	json_object_put(data);
+	if (b.failed) {
+		cx_buf_free(&b);
+		cx_logf(CX_LOG_WARN, "no %s event for session %s: out of memory", type, session_id);
+		return;
+	}
 	if (ia->outbox == NULL)
 		ia->outbox = json_object_new_array();
-	json_object_array_add(ia->outbox, json_object_new_string_len(text, (int)len));
+	json_object_array_add(ia->outbox, json_object_new_string_len(b.data, (int)b.len));
 	cx_buf_free(&b);
 	snprintf(ia->outbox_session, sizeof(ia->outbox_session), "%s", session_id);
-	json_object_put(msg);
 }
 
 /* The commands one flush owes Redis, and the strings they point into. */
