@@ -599,13 +599,42 @@ envelope(int success, const char *message)
 	return env;
 }
 
+/* The envelope as envelope() and cx_http_json would make it, written as text: every
+ * successful response goes through here. */
 int
 cx_http_ok(struct cx_request *req, int status, json_object *data, const char *message)
 {
-	json_object *env = envelope(1, message ? message : "Operation successful");
+	struct cx_buf b = { 0 };
+	char now[CX_TIME_LEN];
+	struct cx_jw w;
 
-	json_object_object_add(env, "data", data ? data : json_object_new_object());
-	return cx_http_json(req, status, env);
+	if (req->sent) {
+		json_object_put(data);
+		return CX_OK;
+	}
+	cx_time_now(now);
+	cx_jw_open(&w, &b);
+	cx_jw_bool(&w, "success", 1);
+	cx_jw_str(&w, "message", message ? message : "Operation successful");
+	cx_jw_str(&w, "timestamp", now);
+	cx_jw_key(&w, "data");
+	if (data != NULL)
+		(void)cx_json_write(&b, data);
+	else
+		cx_buf_add(&b, "{}", 2);
+	cx_jw_close(&w);
+	if (b.failed) {   /* out of memory: json-c may still manage */
+		json_object *env = envelope(1, message ? message : "Operation successful");
+
+		cx_buf_free(&b);
+		json_object_object_add(env, "data", data ? data : json_object_new_object());
+		return cx_http_json(req, status, env);
+	}
+	json_object_put(data);
+	cx_http_add_header(req, "Cache-Control", "no-store");
+	cx_http_send(req, status, "application/json", b.data, b.len);
+	cx_buf_free(&b);
+	return CX_OK;
 }
 
 int
