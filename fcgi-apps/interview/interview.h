@@ -20,6 +20,12 @@
 #define SESSIONS "interview_sessions"
 #define QUESTIONS "interview_questions"
 #define ANSWERS "interview_answers"
+/* What a session was made from and no answer changes, kept apart so that an answer does
+ * not write it again (a resume is often 5-10 KB): one document per session {id (the
+ * session's), session_id, job_description, resume_text}. The session document says
+ * has_resume. A session stored before this layout has both fields in its own document
+ * (read there: a document with a job_description field has its inputs inside). */
+#define INPUTS "interview_inputs"
 /* The anti-cheat log: one document per entry {id, session_id, n, entry}, n its place in
  * the log (0, 1, ...). The session counts them (anti_cheat_logged); entries at n beyond
  * that count are leftovers of a save that did not complete, and are not part of it. */
@@ -108,6 +114,7 @@ struct session {
 	int defer;             /* session_save_with may leave the writes to the round's end */
 	json_object *log;      /* the anti-cheat log entries in order (owned), when assembled */
 	json_object *new_log;  /* EVENTS documents to store with the next save (owned) */
+	json_object *inputs;   /* its INPUTS document (owned), when read or made (or NULL) */
 };
 
 /* A question document written with the session (session_save_with). */
@@ -153,7 +160,8 @@ int session_load(struct cx_request *req, int staff_ok, struct session *s, struct
  * stale one (CONFLICT; the caller loads again, and the retry reads the store). nginx
  * sends a session's requests to one worker, so its copy is nearly always current. */
 int session_load_to_write(struct cx_request *req, struct session *s, struct cx_error *err);
-/* Read every question of the plan into s->qdocs (needed by session_view(s, 0)). */
+/* Read every question of the plan into s->qdocs, and the session's inputs (needed by
+ * session_view(s, 0)). */
 int session_assemble(struct session *s, struct cx_error *err);
 /* The document of question qid (borrowed from s->qdocs; read if need be), with its
  * answer if it was asked and answered. NOT_FOUND. */

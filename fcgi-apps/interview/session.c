@@ -527,6 +527,13 @@ anti_cheat_view(const struct session *s)
 	return o;
 }
 
+/* The session's document holds its inputs itself (stored before INPUTS). */
+static int
+inputs_inside(json_object *doc)
+{
+	return json_object_object_get_ex(doc, "job_description", NULL);
+}
+
 json_object *
 session_view(const struct session *s, int list_form)
 {
@@ -535,21 +542,22 @@ session_view(const struct session *s, int list_form)
 		"question_count", "duration_minutes", "focus_areas", "provider", "result",
 		"precheck_result", "created_at", "updated_at", "started_at", "paused_at",
 		"completed_at", "completed_reason", "terminated_reason", NULL };
-	json_object *doc = s->doc, *o = json_object_new_object(), *out_q, *answers;
+	json_object *doc = s->doc, *o = json_object_new_object(), *out_q, *answers, *has = NULL;
 	struct session_time t;
 	const char *resume = cx_json_str(doc, "resume_text");
 	int i, n;
 	int reveal = s->staff || finished(doc);
 
 	copy_fields(o, doc, plain);
-	json_object_object_add(o, "has_resume",
-	    json_object_new_boolean(resume != NULL && *resume != '\0'));
+	json_object_object_add(o, "has_resume", json_object_new_boolean(
+	    json_object_object_get_ex(doc, "has_resume", &has) ? json_object_get_boolean(has) :
+	    resume != NULL && *resume != '\0'));
 	json_object_object_add(o, "progress", session_progress_json(doc));
 	session_time(doc, s->now_ms, &t);
 	json_object_object_add(o, "time", session_time_json(&t));
 	if (list_form)
 		return o;
-	copy_field(o, doc, "job_description");
+	copy_field(o, inputs_inside(doc) ? doc : s->inputs, "job_description");
 	out_q = json_object_new_array();
 	answers = json_object_new_array();
 	n = session_plan_length(doc);
@@ -970,6 +978,20 @@ session_assemble(struct session *s, struct cx_error *err)
 	size_t i;
 	int rc, n, missing = 0;
 
+	if (s->inputs == NULL && !inputs_inside(s->doc)) {
+		struct cx_filter *f = cx_filter_eq_str(cx_filter_new(), "id", cx_json_str(s->doc,
+		    "id"));
+
+		rc = cx_store_find_one(s->req->app->store, INPUTS, f, &s->inputs, err);
+		cx_filter_free(f);
+		if (rc == CX_ENOTFOUND) {   /* then the view says null */
+			cx_error_clear(err);
+			cx_logf(CX_LOG_WARN, "session %s: its inputs are not stored",
+			    cx_json_str(s->doc, "id"));
+			s->inputs = json_object_new_object();
+		} else if (rc != CX_OK)
+			return rc;
+	}
 	if (s->assembled)
 		return CX_OK;
 	if ((rc = session_docs(s, QUESTIONS, &docs, err)) != CX_OK)
@@ -1151,7 +1173,9 @@ session_free(struct session *s)
 		json_object_put(s->log);
 	}
 	json_object_put(s->new_log);
+	json_object_put(s->inputs);
 	s->new_log = NULL;
+	s->inputs = NULL;
 	s->log = NULL;
 	s->qdocs = NULL;
 	s->assembled = 0;

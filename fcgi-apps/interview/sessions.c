@@ -198,6 +198,20 @@ str_or_null(const char *s)
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
 
+/* The INPUTS document of session id. */
+static json_object *
+new_inputs_doc(const struct create_req *c, const char *id, const char *resume)
+{
+	json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "id", json_object_new_string(id));
+	json_object_object_add(doc, "session_id", json_object_new_string(id));
+	json_object_object_add(doc, "job_description",
+	    json_object_new_string(c->description != NULL ? c->description : ""));
+	json_object_object_add(doc, "resume_text", str_or_null(resume));
+	return doc;
+}
+
 static json_object *
 new_session_doc(struct cx_request *req, const struct create_req *c, const char *id,
     const char *resume, int nquestions, const char *provider)
@@ -219,11 +233,10 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	json_object_object_add(doc, "mode", json_object_new_string(c->mode));
 	json_object_object_add(doc, "status", json_object_new_string("setup"));
 	json_object_object_add(doc, "job_title", json_object_new_string(c->title));
-	json_object_object_add(doc, "job_description",
-	    json_object_new_string(c->description != NULL ? c->description : ""));
 	json_object_object_add(doc, "experience_level", json_object_new_string(c->level));
 	json_object_object_add(doc, "resume_id", str_or_null(c->resume_id));
-	json_object_object_add(doc, "resume_text", str_or_null(resume));
+	json_object_object_add(doc, "has_resume",
+	    json_object_new_boolean(resume != NULL && *resume != '\0'));
 	json_object_object_add(doc, "question_count",
 	    json_object_new_int(nquestions));
 	json_object_object_add(doc, "requested_question_count", json_object_new_int((int)c->count));
@@ -249,8 +262,8 @@ new_session_doc(struct cx_request *req, const struct create_req *c, const char *
 	return doc;
 }
 
-/* Store a new session s->doc with a document per question (and its plan): the questions
- * first, so the session never names one that is not stored. */
+/* Store a new session s->doc with its inputs (s->inputs) and a document per question (and
+ * its plan): those first, so the session never names one that is not stored. */
 static int
 store_new_session(struct cx_request *req, struct session *s, json_object *questions,
     struct cx_error *err)
@@ -271,9 +284,10 @@ store_new_session(struct cx_request *req, struct session *s, json_object *questi
 	s->assembled = 1;
 	if ((rc = cx_store_begin(store, err)) != CX_OK)
 		return rc;
+	rc = cx_store_insert(store, INPUTS, s->inputs, err);
 	json_object_object_foreach(s->qdocs, key, qdoc) {
 		(void)key;
-		if ((rc = cx_store_insert(store, QUESTIONS, qdoc, err)) != CX_OK)
+		if (rc != CX_OK || (rc = cx_store_insert(store, QUESTIONS, qdoc, err)) != CX_OK)
 			break;
 	}
 	if (rc == CX_OK)
@@ -322,6 +336,7 @@ interview_create(struct cx_request *req, struct cx_error *err)
 		goto out;
 	s.doc = new_session_doc(req, &c, id, resume, (int)json_object_array_length(questions),
 	    cx_ai_provider_name(ia->ai));
+	s.inputs = new_inputs_doc(&c, id, resume);
 	if ((rc = store_new_session(req, &s, questions, err)) != CX_OK)
 		goto out;
 	cx_audit_request(req, req->claims.sub, "interview_created", "interview_session", id,

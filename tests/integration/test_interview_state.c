@@ -494,6 +494,54 @@ Test(storage, a_session_of_the_old_layout_is_moved_on_first_use)
 	it_user_free(&u);
 }
 
+/* A session's job description and resume are stored apart from the session document
+ * (interview_inputs), which every answer writes again: an answer does not copy them. A
+ * session of the release before, with both inside its document, still shows them. */
+Test(storage, inputs_are_stored_apart_and_the_old_layout_still_shows_them)
+{
+	struct it_user u;
+	char id[32], *nonce, *v;
+	json_object *s;
+
+	it_register(&u, NULL);
+	iv_create_ok(&u, "\"job_description\":\"Design payment APIs in Go.\","
+	    "\"resume_text\":\"Eight years of Go and PostgreSQL.\"", id);
+	nonce = iv_start(&u, id);
+	json_object_put(iv_answer_current(&u, id, GOOD));
+	v = iv_db_get(id, "$.resume_text");
+	cr_expect_null(v, "the session document holds the resume: %s", iv_nz(v));
+	free(v);
+	v = iv_db_get(id, "$.job_description");
+	cr_expect_null(v, "the session document holds the job description: %s", iv_nz(v));
+	free(v);
+	cr_expect_eq(iv_db_exec("UPDATE interview_inputs SET doc = doc WHERE id = ?1 AND "
+	    "json_extract(doc, '$.session_id') = ?1 AND json_extract(doc, '$.job_description') = "
+	    "?2 AND json_extract(doc, '$.resume_text') = ?3", id, "Design payment APIs in Go.",
+	    "Eight years of Go and PostgreSQL."), 1, "no inputs document with both");
+	s = iv_get(u.access, id);
+	cr_expect_str_eq(iv_str(s, "job_description"), "Design payment APIs in Go.");
+	cr_expect(iv_bool(s, "has_resume"));
+	cr_expect(!json_object_object_get_ex(s, "resume_text", NULL), "the view shows the resume");
+	json_object_put(s);
+
+	/* as the release before stored it: both inside, no inputs document */
+	cr_assert_eq(iv_db_exec("UPDATE interview_sessions SET doc = json_set(json_remove(doc, "
+	    "'$.has_resume'), '$.job_description', ?2, '$.resume_text', ?3, '$.rev', "
+	    "json_extract(doc, '$.rev') + 1) WHERE id = ?1", id, "Run the data platform.",
+	    "Ten years of SQL."), 1);
+	cr_assert_eq(iv_db_exec("DELETE FROM interview_inputs WHERE id = ?1", id, NULL, NULL), 1);
+	s = iv_get(u.access, id);
+	cr_expect_str_eq(iv_str(s, "job_description"), "Run the data platform.");
+	cr_expect(iv_bool(s, "has_resume"));
+	json_object_put(s);
+	json_object_put(iv_answer_current(&u, id, GOOD));
+	v = iv_db_get(id, "$.job_description");
+	cr_expect_str_eq(iv_nz(v), "Run the data platform.", "an answer lost the inputs");
+	free(v);
+	free(nonce);
+	it_user_free(&u);
+}
+
 /* The release before this one kept a plan entry as an object {id, asked_at, follow_up}:
  * such a session is read as it is, answered, and stored as ids beside asked_at. */
 Test(storage, a_plan_of_the_previous_layout_is_read_and_answered)
