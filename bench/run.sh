@@ -263,13 +263,13 @@ fi
 
 # ---------------------------------------------------------------- interview sessions
 
-# new_interview: create an interview of 20 questions and pass its precheck; prints
+# new_interview: create an interview of 20 questions from bench/interview.json (a job
+# description and a resume of the usual length) and pass its precheck; prints
 # "ID FIRST_QUESTION_ID" (the session is active, its first question asked).
 new_interview() {
 	local out id
 	out=$(curl -s -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
-	    --data '{"job_title":"Backend Engineer","job_description":"We build order and payment services in Go and PostgreSQL on Kubernetes; you will design APIs, tune queries and run services in production.","mode":"technical","experience_level":"mid","question_count":20,"duration_minutes":180,"focus_areas":["backend","databases"]}' \
-	    "$BASE/api/interview/sessions") || return 1
+	    --data "@$BENCH_SRC/interview.json" "$BASE/api/interview/sessions") || return 1
 	id=$(json_field id <<<"$out")
 	[ -n "$id" ] || { printf 'bench: cannot create an interview: %s\n' "${out:0:300}" >&2; return 1; }
 	out=$(curl -s -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
@@ -284,7 +284,7 @@ if [ "$ceilings" = 0 ]; then
 	INTERVIEW_ID=$(new_interview | cut -d' ' -f1) || die "cannot prepare an interview session"
 	[ -n "$INTERVIEW_ID" ] || die "cannot prepare an interview session"
 	export -f new_interview json_field
-	export BASE
+	export BASE BENCH_SRC
 	seq "$POOL" | xargs -P 8 -I{} bash -c new_interview >"$WORK/sessions.txt" ||
 	    die "cannot prepare the interview sessions (see above)"
 	[ "$(wc -l <"$WORK/sessions.txt")" -eq "$POOL" ] || die "prepared $(wc -l <"$WORK/sessions.txt") of $POOL interview sessions"
