@@ -46,7 +46,8 @@ current_question(struct session *s, json_object **qdoc, int *index, struct cx_er
 	return qid != NULL ? session_question(s, qid, qdoc, err) : CX_OK;
 }
 
-/* The question at index as the candidate sees it, with the clock, as text into b. */
+/* The question at index as the candidate sees it, with the clock t (NULL: without), as
+ * text into b. */
 static void
 question_data_write(struct cx_buf *b, struct session *s, json_object *qdoc, int index,
     const struct session_time *t)
@@ -56,7 +57,8 @@ question_data_write(struct cx_buf *b, struct session *s, json_object *qdoc, int 
 	cx_jw_open(&w, b);
 	question_view_write(&w, qdoc_question(qdoc), session_plan_asked_at(s->doc, index),
 	    index + 1, session_plan_length(s->doc), 0);
-	session_time_write(&w, "time", t);
+	if (t != NULL)
+		session_time_write(&w, "time", t);
 	cx_jw_close(&w);
 }
 
@@ -346,14 +348,9 @@ answer_data(struct session *s, json_object *answer, int fresh, json_object **out
 	cx_jw_str(&w, "next_question_id", next);
 	cx_jw_bool(&w, "follow_up", json_object_get_boolean(fu));
 	cx_jw_key(&w, "next_question");
-	if (qdoc != NULL) {
-		struct cx_jw v;
-
-		cx_jw_open(&v, &b);
-		question_view_write(&v, qdoc_question(qdoc), session_plan_asked_at(s->doc, index),
-		    index + 1, session_plan_length(s->doc), 0);
-		cx_jw_close(&v);
-	} else
+	if (qdoc != NULL)
+		question_data_write(&b, s, qdoc, index, NULL);
+	else
 		cx_buf_add(&b, "null", 4);
 	session_progress_write(&w, "progress", s->doc);
 	session_time_write(&w, "time", &t);

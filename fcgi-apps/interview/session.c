@@ -428,6 +428,7 @@ static const char *const view_always[] = { "id", "type", "content", "area", "com
 	"time_minutes", "level_note", NULL };
 static const char *const view_staff[] = { "key_points", "matched_skills", "skills", "level",
 	NULL };
+static const char *const view_follow_up[] = { "parent_id", "gap", NULL };
 
 static void
 write_fields(struct cx_jw *w, json_object *from, const char *const *fields)
@@ -445,15 +446,13 @@ void
 question_view_write(struct cx_jw *w, json_object *q, const char *asked_at, int index,
     int total, int with_key_points)
 {
-	static const char *const follow_up[] = { "parent_id", "gap", NULL };
-
 	write_fields(w, q, view_always);
 	cx_jw_str(w, "asked_at", asked_at);
 	cx_jw_int(w, "index", index);
 	if (total > 0)
 		cx_jw_int(w, "total", total);
 	cx_jw_bool(w, "is_follow_up", question_is_follow_up(q));
-	write_fields(w, q, follow_up);
+	write_fields(w, q, view_follow_up);
 	if (with_key_points)
 		write_fields(w, q, view_staff);
 }
@@ -461,10 +460,9 @@ question_view_write(struct cx_jw *w, json_object *q, const char *asked_at, int i
 json_object *
 question_view(json_object *q, const char *asked_at, int index, int total, int with_key_points)
 {
-	const char *const *always = view_always, *const *staff = view_staff;
 	json_object *o = json_object_new_object();
 
-	copy_fields(o, q, always);
+	copy_fields(o, q, view_always);
 	json_object_object_add(o, "asked_at", asked_at != NULL ?
 	    json_object_new_string(asked_at) : NULL);
 	json_object_object_add(o, "index", json_object_new_int(index));
@@ -472,10 +470,9 @@ question_view(json_object *q, const char *asked_at, int index, int total, int wi
 		json_object_object_add(o, "total", json_object_new_int(total));
 	json_object_object_add(o, "is_follow_up",
 	    json_object_new_boolean(question_is_follow_up(q)));
-	copy_field(o, q, "parent_id");
-	copy_field(o, q, "gap");
+	copy_fields(o, q, view_follow_up);
 	if (with_key_points)
-		copy_fields(o, q, staff);
+		copy_fields(o, q, view_staff);
 	return o;
 }
 
