@@ -7,6 +7,7 @@
 
 #include "cx_ai.h"
 #include "cx_audit.h"
+#include "cx_buf.h"
 #include "cx_config.h"
 #include "cx_json.h"
 #include "cx_log.h"
@@ -491,31 +492,24 @@ static json_object *
 view_now(struct interview_app *ia, struct session *s)
 {
 	struct session_time t;
-	json_object *clock, *out;
-	const char *text, *ctext;
-	size_t len, clen;
-	char *raw;
+	struct cx_buf b = { 0 };
+	struct cx_jw w;
+	json_object *out = NULL;
+	const char *text;
+	size_t len;
 
 	if ((text = view_text(ia, s, &len)) == NULL || len < 2 || text[len - 1] != '}')
 		return session_view(s, 0);
 	session_time(s->doc, s->now_ms, &t);
-	clock = session_time_json(&t);
-	ctext = cx_json_text(clock, &clen);
-	raw = malloc(len + clen + 16);
-	out = json_object_new_object();
-	if (raw == NULL || out == NULL) {
-		free(raw);
-		json_object_put(out);
-		json_object_put(clock);
-		return session_view(s, 0);
-	}
-	memcpy(raw, text, len - 1);
-	snprintf(raw + len - 1, clen + 16, "%s\"time\":%.*s}", len > 2 ? "," : "", (int)clen,
-	    ctext);
-	json_object_set_serializer(out, json_object_userdata_to_json_string, raw,
-	    json_object_free_userdata);
-	json_object_put(clock);
-	return out;
+	cx_buf_add(&b, text, len - 1);   /* the view's fields, then the clock, then '}' */
+	w.b = &b;
+	w.n = len > 2;
+	session_time_write(&w, "time", &t);
+	cx_jw_close(&w);
+	if (!b.failed)
+		out = cx_json_raw(b.data, b.len);
+	cx_buf_free(&b);
+	return out != NULL ? out : session_view(s, 0);
 }
 
 /* GET /api/interview/sessions/{id}   200 session | 401 | 404 | 422 */
