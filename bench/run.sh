@@ -9,9 +9,9 @@
 #   --ceilings   measure only nginx, bare FastCGI and bcrypt (no cx-auth needed)
 #   --keep       keep the stack folder (logs, nginx config) after the run
 #
-# Environment: BENCH_SECONDS (10) per measurement, BENCH_INTERVIEW_POOL (4000) interview
-# sessions of 20 questions prepared for the answer line, BENCH_WARMUP (2) seconds of warm-up per
-# endpoint, BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_LOGIN_CONNECTIONS (8),
+# Environment: BENCH_SECONDS (10) per measurement, BENCH_WARMUP (2) seconds of warm-up per
+# endpoint, BENCH_INTERVIEW_POOL (800 per second of warm-up and measurement: enough for
+# 16,000 answers a second) interview sessions of 20 questions prepared for the answer line, BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_LOGIN_CONNECTIONS (8),
 # BENCH_TIMEOUT (10) seconds before wrk counts a request as a timeout,
 # CX_WORKERS (number of cores) for cx-auth and the bare responder alike, BENCH_OUT (a
 # folder for the results; default a new temp folder).
@@ -47,10 +47,14 @@ for arg in "$@"; do
 	esac
 done
 
-POOL=${BENCH_INTERVIEW_POOL:-4000}
-for v in DURATION WARMUP THREADS CONNS LOGIN_CONNS TIMEOUT WORKERS POOL; do
+for v in DURATION WARMUP THREADS CONNS LOGIN_CONNS TIMEOUT WORKERS; do
 	[[ ${!v} =~ ^[1-9][0-9]{0,3}$ ]] || die "$v must be a whole number from 1 to 9999 (got '${!v}')"
 done
+# The answer line takes a session's 20 questions in turn and needs a fresh session when
+# one is done: it must not run out before wrk stops, however fast the machine.
+POOL=${BENCH_INTERVIEW_POOL:-$((800 * (WARMUP + DURATION)))}
+[[ $POOL =~ ^[1-9][0-9]{0,5}$ ]] && [ "$POOL" -ge 5 ] ||
+    die "BENCH_INTERVIEW_POOL must be a whole number from 5 to 999999 (got '$POOL')"
 [ "$WORKERS" -le 64 ] || die "CX_WORKERS must be at most 64"
 for tool in wrk curl nginx redis-server awk sed; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (./dev.sh deps installs it)"
@@ -263,31 +267,53 @@ fi
 
 # ---------------------------------------------------------------- interview sessions
 
-# new_interview: create an interview of 20 questions from bench/interview.json (a job
-# description and a resume of the usual length) and pass its precheck; prints
-# "ID FIRST_QUESTION_ID" (the session is active, its first question asked).
-new_interview() {
-	local out id
-	out=$(curl -s -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
-	    --data "@$BENCH_SRC/interview.json" "$BASE/api/interview/sessions") || return 1
-	id=$(json_field id <<<"$out")
-	[ -n "$id" ] || { printf 'bench: cannot create an interview: %s\n' "${out:0:300}" >&2; return 1; }
-	out=$(curl -s -H "Authorization: Bearer $BENCH_TOKEN" -H 'Content-Type: application/json' \
-	    --data '{"camera":true,"microphone":true,"speaker":true,"fullscreen":true,"single_screen":true}' \
-	    "$BASE/api/interview/sessions/$id/precheck") || return 1
-	grep -q '"passed":true' <<<"$out" || { printf 'bench: precheck failed: %s\n' "${out:0:300}" >&2; return 1; }
-	printf '%s q1\n' "$id"
+# curl_each CONFIG: run the requests of a curl config file (one block per request,
+# separated by "next"), 8 at a time over kept connections: thousands of requests a second,
+# where a curl process per request makes a hundred.
+curl_each() {
+	curl -s --no-progress-meter --parallel --parallel-max 8 -K "$1"
+}
+
+# prepare_pool N FILE: create N interviews of 20 questions from bench/interview.json (a
+# job description and a resume of the usual length) and pass their prechecks; writes
+# "ID FIRST_QUESTION_ID" lines to FILE (each session active, its first question asked).
+prepare_pool() {
+	local n=$1 file=$2 dir=$WORK/pool i id ok
+	rm -rf "$dir" && mkdir -m 700 "$dir" || return 1
+	for ((i = 1; i <= n; i++)); do
+		[ "$i" = 1 ] || echo next
+		printf 'url = "%s/api/interview/sessions"\nheader = "Authorization: Bearer %s"\n' "$BASE" "$BENCH_TOKEN"
+		printf 'header = "Content-Type: application/json"\ndata = "@%s/interview.json"\noutput = "%s/c%d"\n' "$BENCH_SRC" "$dir" "$i"
+	done >"$dir/create.cfg"
+	curl_each "$dir/create.cfg" || { echo "bench: creating the interviews failed" >&2; return 1; }
+	seq -f "$dir/c%.0f" "$n" | xargs awk 'FNR == 1 {
+		if (match($0, /^\{"success":true,[^{]*"data":\{"id":"[0-9a-f]+"/)) {
+			id = substr($0, RSTART, RLENGTH); sub(/.*"id":"/, "", id); sub(/"$/, "", id); print id
+		} else {
+			print "bench: cannot create an interview: " substr($0, 1, 300) > "/dev/stderr"; exit 1
+		}
+	}' >"$dir/ids" || return 1
+	[ "$(wc -l <"$dir/ids")" -eq "$n" ] || { printf 'bench: created %d of %d interviews\n' "$(wc -l <"$dir/ids")" "$n" >&2; return 1; }
+	i=0
+	while read -r id; do
+		i=$((i + 1))
+		[ "$i" = 1 ] || echo next
+		printf 'url = "%s/api/interview/sessions/%s/precheck"\nheader = "Authorization: Bearer %s"\n' "$BASE" "$id" "$BENCH_TOKEN"
+		printf 'header = "Content-Type: application/json"\noutput = "%s/p%d"\n' "$dir" "$i"
+		printf '%s\n' 'data = "{\"camera\":true,\"microphone\":true,\"speaker\":true,\"fullscreen\":true,\"single_screen\":true}"'
+	done <"$dir/ids" >"$dir/precheck.cfg"
+	curl_each "$dir/precheck.cfg" || { echo "bench: the prechecks failed" >&2; return 1; }
+	ok=$(grep -l '^{"success":true,[^{]*"data":{"passed":true' "$dir"/p* | wc -l)
+	[ "$ok" -eq "$n" ] || { printf 'bench: %d of %d prechecks passed: %s\n' "$ok" "$n" "$(head -c 300 "$dir/p1")" >&2; return 1; }
+	sed 's/$/ q1/' "$dir/ids" >"$file"
+	rm -rf "$dir"   # its config files hold the token
 }
 INTERVIEW_ID=""
 if [ "$ceilings" = 0 ]; then
 	say "preparing interview sessions: 1 to read, $POOL to answer"
-	INTERVIEW_ID=$(new_interview | cut -d' ' -f1) || die "cannot prepare an interview session"
-	[ -n "$INTERVIEW_ID" ] || die "cannot prepare an interview session"
-	export -f new_interview json_field
-	export BASE BENCH_SRC
-	seq "$POOL" | xargs -P 8 -I{} bash -c new_interview >"$WORK/sessions.txt" ||
-	    die "cannot prepare the interview sessions (see above)"
-	[ "$(wc -l <"$WORK/sessions.txt")" -eq "$POOL" ] || die "prepared $(wc -l <"$WORK/sessions.txt") of $POOL interview sessions"
+	prepare_pool 1 "$WORK/session-read.txt" || die "cannot prepare an interview session"
+	INTERVIEW_ID=$(cut -d' ' -f1 "$WORK/session-read.txt")
+	prepare_pool "$POOL" "$WORK/sessions.txt" || die "cannot prepare the interview sessions (see above)"
 	head -n $((POOL / 5)) "$WORK/sessions.txt" >"$WORK/sessions-warm.txt"
 	tail -n +$((POOL / 5 + 1)) "$WORK/sessions.txt" >"$WORK/sessions-run.txt"
 	export BENCH_SESSIONS=$WORK/sessions-run.txt BENCH_SESSIONS_WARM=$WORK/sessions-warm.txt
