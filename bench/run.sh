@@ -264,6 +264,13 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 if awk -v l="${LOAD_BEFORE%% *}" -v n="$WORKERS" 'BEGIN { exit !(l + 0 > 0.5) }' 2>/dev/null; then
 	printf 'bench: warning: load average is %s before the bench: other work on this machine skews the figures\n' "$LOAD_BEFORE" >&2
 fi
+# The writing worker keeps the whole pool parsed (about 200 KB a session): a machine
+# that cannot hold it swaps or kills the worker, and the answer line measures that.
+MEM_AVAIL_KB=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo 2>/dev/null || true)
+if [ "$ceilings" = 0 ] && [ -n "$MEM_AVAIL_KB" ] && [ "$MEM_AVAIL_KB" -lt $((POOL * 200 * 2)) ]; then
+	printf 'bench: warning: %d MB of memory available; the %d-session pool wants about %d MB (set BENCH_INTERVIEW_POOL lower, with BENCH_SECONDS: 800 sessions per second of the line)\n' \
+	    $((MEM_AVAIL_KB / 1024)) "$POOL" $((POOL * 400 / 1024)) >&2
+fi
 
 # ---------------------------------------------------------------- interview sessions
 
