@@ -667,6 +667,35 @@ add_str(json_object *arr, const char *s)
 	json_object_array_add(arr, json_object_new_string(s));
 }
 
+/* The improvement for a missed key point: the point, and the two most specific of the
+ * terms that would have counted for it (the longest: a bank lists a short stem such as
+ * "owner" first, for matching, and a phrase such as "data steward" after it). */
+static void
+cover_hint(char *buf, size_t size, const char *point, json_object *terms)
+{
+	const char *t[2] = { NULL, NULL }, *s;
+	size_t i, n = json_object_is_type(terms, json_type_array) ?
+	    json_object_array_length(terms) : 0;
+
+	for (i = 0; i < n; i++) {
+		if ((s = json_object_get_string(json_object_array_get_idx(terms, i))) == NULL ||
+		    *s == '\0')
+			continue;
+		if (t[0] == NULL || strlen(s) > strlen(t[0])) {
+			t[1] = t[0];
+			t[0] = s;
+		} else if (t[1] == NULL || strlen(s) > strlen(t[1]))
+			t[1] = s;
+	}
+	if (t[1] != NULL)
+		snprintf(buf, size, "Cover \"%s\": for example, mention \"%s\" or \"%s\".",
+		    point, t[0], t[1]);
+	else if (t[0] != NULL)
+		snprintf(buf, size, "Cover \"%s\": for example, mention \"%s\".", point, t[0]);
+	else
+		snprintf(buf, size, "Cover \"%s\".", point);
+}
+
 static void
 eval_lists(const struct eval *e, json_object *strengths, json_object *improvements)
 {
@@ -705,12 +734,7 @@ eval_lists(const struct eval *e, json_object *strengths, json_object *improvemen
 		if (e->covered[i])
 			continue;
 		syn = e->keywords != NULL ? json_object_array_get_idx(e->keywords, i) : NULL;
-		if (json_object_is_type(syn, json_type_array) &&
-		    json_object_array_length(syn) > 0)
-			snprintf(buf, sizeof(buf), "Cover \"%s\" - for example, talk about %s.",
-			    kp_text(e, i), json_object_get_string(json_object_array_get_idx(syn, 0)));
-		else
-			snprintf(buf, sizeof(buf), "Cover \"%s\".", kp_text(e, i));
+		cover_hint(buf, sizeof(buf), kp_text(e, i), syn);
 		add_str(improvements, buf);
 		shown++;
 	}

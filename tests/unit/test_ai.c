@@ -512,6 +512,12 @@ Test(ai_evaluate, full_coverage_beats_one_point_and_names_the_gap)
 	cr_assert_str_eq(cx_json_str(fu, "gap"), gap);
 	cr_assert(strstr(cx_json_str(fu, "content"), "isolation levels") != NULL, "%s",
 	    cx_json_str(fu, "content"));
+	/* each missed point names the most specific terms that would have counted */
+	cr_assert(any_contains(json_object_object_get(b, "improvements"), "Cover \"Isolation "
+	    "levels: read committed, repeatable read, serializable\": for example, mention "
+	    "\"repeatable read\" or \"read committed\"."), "%s", cx_json_text(b, NULL));
+	cr_assert(any_contains(json_object_object_get(b, "improvements"), "mention \"lost "
+	    "update\" or \"dirty read\"."), "%s", cx_json_text(b, NULL));
 	json_object_put(a);
 	json_object_put(b);
 	json_object_put(q);
