@@ -1076,7 +1076,7 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 {
 	struct local *L = impl;
 	struct area_sum as[CX_AI_MAX_QUESTIONS];
-	size_t nq = json_object_array_length(questions), nas = 0, i, j, k, unanswered = 0;
+	size_t nq = json_object_array_length(questions), nas = 0, i, j, k, added, unanswered = 0;
 	size_t answered = 0, pos = 0;
 	double tot = 0, totw = 0, bs = 0, bw = 0, ts = 0, tw = 0, dim[D_N] = { 0 };
 	json_object *o = NULL, *strengths, *weaknesses, *recs;
@@ -1127,11 +1127,21 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 		as[j].n++;
 		miss = json_object_is_type(fb, json_type_object) ? json_object_object_get(fb, "missing") :
 		    json_object_object_get(q, "key_points");
-		/* up to two points per question, most important first, three per area */
-		for (k = 0; json_object_is_type(miss, json_type_array) && k < 2 &&
-		    k < json_object_array_length(miss) && as[j].nmissing < 3; k++)
-			as[j].missing[as[j].nmissing++] = json_object_get_string(
-			    json_object_array_get_idx(miss, k));
+		/* up to two points per question, most important first, three per area, each
+		 * once (a follow-up probes a point its parent missed, and may miss it again) */
+		for (k = 0, added = 0; json_object_is_type(miss, json_type_array) && added < 2 &&
+		    k < json_object_array_length(miss) && as[j].nmissing < 3; k++) {
+			const char *point = json_object_get_string(json_object_array_get_idx(miss, k));
+			size_t m;
+
+			for (m = 0; point != NULL && m < as[j].nmissing; m++)
+				if (strcmp(as[j].missing[m], point) == 0)
+					break;
+			if (point == NULL || m < as[j].nmissing)
+				continue;
+			as[j].missing[as[j].nmissing++] = point;
+			added++;
+		}
 	}
 	for (j = 0; j < D_N; j++)
 		dim[j] = answered > 0 ? dim[j] / (double)answered : 0;

@@ -800,6 +800,49 @@ Test(ai_summarize, weighted_scores_and_recommendations)
 	cx_ai_free(ai);
 }
 
+/* A follow-up probes a point its parent missed; missed again, it is studied once. */
+Test(ai_summarize, a_point_missed_twice_is_recommended_once)
+{
+	struct cx_ai *ai = open_fixture();
+	json_object *questions = json_object_new_array(), *feedbacks = json_object_new_array();
+	json_object *out = NULL, *recs;
+	struct cx_error err = { 0 };
+	const char *point = "Rollback and safe release strategy", *rec = NULL, *first;
+	const char *missed[2][2] = { { point, "Health checks before traffic" }, { point, NULL } };
+	size_t i, j;
+
+	for (i = 0; i < 2; i++) {
+		json_object *q = bank_question("ops-003", "technical");
+		json_object *fb = json_object_new_object(), *miss = json_object_new_array();
+
+		json_object_object_add(q, "area", json_object_new_string("devops"));
+		if (i == 1)
+			json_object_object_add(q, "gap", json_object_new_string(point));
+		json_object_array_add(questions, q);
+		for (j = 0; j < 2 && missed[i][j] != NULL; j++)
+			json_object_array_add(miss, json_object_new_string(missed[i][j]));
+		json_object_object_add(fb, "score", json_object_new_int(30));
+		json_object_object_add(fb, "rubric", json_object_new_object());
+		json_object_object_add(fb, "missing", miss);
+		json_object_array_add(feedbacks, fb);
+	}
+	cr_assert_eq(cx_ai_summarize(ai, questions, feedbacks, &out, &err), CX_OK, "%s",
+	    err.message);
+	recs = json_object_object_get(out, "recommendations");
+	for (i = 0; i < json_object_array_length(recs); i++)
+		if (strstr(json_object_get_string(json_object_array_get_idx(recs, i)),
+		    "DevOps") != NULL)
+			rec = json_object_get_string(json_object_array_get_idx(recs, i));
+	cr_assert_not_null(rec, "%s", cx_json_text(recs, NULL));
+	cr_assert_not_null(first = strstr(rec, point), "%s", rec);
+	cr_assert_null(strstr(first + 1, point), "%s", rec);
+	cr_assert(strstr(rec, "Health checks before traffic") != NULL, "%s", rec);
+	json_object_put(out);
+	json_object_put(questions);
+	json_object_put(feedbacks);
+	cx_ai_free(ai);
+}
+
 Test(ai_summarize, behavioral_only_has_null_technical_score)
 {
 	struct cx_ai *ai = open_fixture();
