@@ -99,6 +99,18 @@ gap_points(const struct bq *b, json_object *parent, const char *gap, json_object
 	return *kps != NULL ? 0 : -1;
 }
 
+void
+ai_gap_question(char *buf, size_t size, const char *point)
+{
+	static const char lead[] = "How would you handle this: ";
+	size_t at = sizeof(lead) - 1;
+
+	snprintf(buf, size, "%s%s?", lead, point);
+	if (size > at + 1 && ((isupper((unsigned char)buf[at]) &&
+	    islower((unsigned char)buf[at + 1])) || (buf[at] == 'A' && buf[at + 1] == ' ')))
+		buf[at] = (char)tolower((unsigned char)buf[at]);
+}
+
 int
 ai_local_follow_up(struct cx_ai *ai, json_object *parent, json_object *follow_up,
     json_object **out, struct cx_error *err)
@@ -121,9 +133,7 @@ ai_local_follow_up(struct cx_ai *ai, json_object *parent, json_object *follow_up
 	 * about the gap itself, as the rubric does for every other key point. */
 	if (b != NULL && b->follow_up != NULL && strcmp(content, b->follow_up) == 0 &&
 	    strcmp(gap, "result") != 0 && strcmp(gap, "specifics") != 0) {
-		snprintf(buf, sizeof(buf), "How would you handle this: %s?", gap);
-		if (isupper((unsigned char)buf[27]))
-			buf[27] = (char)tolower((unsigned char)buf[27]);
+		ai_gap_question(buf, sizeof(buf), gap);
 		content = buf;
 	}
 	if (gap_points(b, parent, gap, &kps, &kws) != 0 ||

@@ -864,9 +864,7 @@ eval_follow_up(const struct eval *e)
 		if (miss == 0 && e->follow_up != NULL && *e->follow_up != '\0') {
 			content = e->follow_up;
 		} else {
-			snprintf(buf, sizeof(buf), "How would you handle this: %s?", gap);
-			if (isupper((unsigned char)buf[27]))
-				buf[27] = (char)tolower((unsigned char)buf[27]);
+			ai_gap_question(buf, sizeof(buf), gap);
 			content = buf;
 		}
 	} else if (e->sc[D_SPEC] < 45 || (e->nvague > 0 && e->nnumbers == 0)) {

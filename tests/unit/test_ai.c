@@ -524,6 +524,34 @@ Test(ai_evaluate, full_coverage_beats_one_point_and_names_the_gap)
 	cx_ai_free(ai);
 }
 
+/* A follow-up about a missed point reads as a question: a capitalized first word is
+ * lowered, an acronym is not ("tCP is ..." asked about 94 points of the shipped bank). */
+Test(ai_evaluate, gap_question_keeps_acronyms)
+{
+	static const struct { const char *point, *question; } cases[] = {
+		{ "Isolation levels: read committed", "How would you handle this: isolation "
+		    "levels: read committed?" },
+		{ "TCP is connection-oriented and reliable", "How would you handle this: TCP is "
+		    "connection-oriented and reliable?" },
+		{ "O(n) time and O(n) space", "How would you handle this: O(n) time and O(n) "
+		    "space?" },
+		{ "HTTP/2 multiplexes streams", "How would you handle this: HTTP/2 multiplexes "
+		    "streams?" },
+		{ "A hash map from value to index", "How would you handle this: a hash map from "
+		    "value to index?" },
+		{ "I/O bound work", "How would you handle this: I/O bound work?" },
+	};
+	char buf[400];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ai_gap_question(buf, sizeof(buf), cases[i].point);
+		cr_assert_str_eq(buf, cases[i].question);
+	}
+	ai_gap_question(buf, 30, "Isolation levels");   /* cut short: still a string */
+	cr_assert_str_eq(buf, "How would you handle this: is");
+}
+
 Test(ai_evaluate, first_key_point_missing_uses_bank_follow_up)
 {
 	struct cx_ai *ai = open_fixture();
