@@ -102,13 +102,8 @@ gap_points(const struct bq *b, json_object *parent, const char *gap, json_object
 void
 ai_gap_question(char *buf, size_t size, const char *point)
 {
-	static const char lead[] = "How would you handle this: ";
-	size_t at = sizeof(lead) - 1;
-
-	snprintf(buf, size, "%s%s?", lead, point);
-	if (size > at + 1 && ((isupper((unsigned char)buf[at]) &&
-	    islower((unsigned char)buf[at + 1])) || (buf[at] == 'A' && buf[at + 1] == ' ')))
-		buf[at] = (char)tolower((unsigned char)buf[at]);
+	snprintf(buf, size, "Your answer did not cover \"%s\". Can you walk me through it?",
+	    point);
 }
 
 int

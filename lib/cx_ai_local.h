@@ -136,9 +136,8 @@ struct local *ai_local_impl(struct cx_ai *ai);
  * feedback's {content, gap}, already checked. */
 int ai_local_follow_up(struct cx_ai *ai, json_object *parent, json_object *follow_up,
     json_object **out, struct cx_error *err);
-/* The follow-up that asks about a missed key point: "How would you handle this: <point>?",
- * its first letter lowered when it starts a capitalized word ("Isolation levels", "A hash
- * map"), not an acronym ("TCP is", "O(n) time"). */
+/* The follow-up that asks about a missed key point, the point quoted as the bank words it
+ * (a statement, a noun phrase or a rubric line: "Symptoms: growing memory, OOM kills"). */
 void ai_gap_question(char *buf, size_t size, const char *point);
 
 #endif

@@ -1076,6 +1076,7 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 	struct area_sum as[CX_AI_MAX_QUESTIONS];
 	size_t nq = json_object_array_length(questions), nas = 0, i, j, k, added, unanswered = 0;
 	size_t answered = 0, pos = 0;
+	int alike;
 	double tot = 0, totw = 0, bs = 0, bw = 0, ts = 0, tw = 0, dim[D_N] = { 0 };
 	json_object *o = NULL, *strengths, *weaknesses, *recs;
 	char buf[1024];
@@ -1189,7 +1190,17 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 		app(buf, sizeof(buf), &pos, " (behavioral %.0f, technical %.0f)",
 		    weighted(bs, bw), weighted(ts, tw));
 	app(buf, sizeof(buf), &pos, ". ");
-	if (nas > 1)
+	/* as[] is sorted weakest first: the first and the last score alike only when all do */
+	alike = nas > 1 && weighted(as[0].sum, as[0].weight) ==
+	    weighted(as[nas - 1].sum, as[nas - 1].weight);
+	if (alike && nas == 2)
+		app(buf, sizeof(buf), &pos, "Both areas, %s and %s, scored %.0f. ",
+		    area_title(L, as[0].area), area_title(L, as[1].area),
+		    weighted(as[0].sum, as[0].weight));
+	else if (alike)
+		app(buf, sizeof(buf), &pos, "All %zu areas scored %.0f. ", nas,
+		    weighted(as[0].sum, as[0].weight));
+	else if (nas > 1)
 		app(buf, sizeof(buf), &pos, "Your strongest area was %s (%.0f) and your "
 		    "weakest was %s (%.0f). ", area_title(L, as[nas - 1].area),
 		    weighted(as[nas - 1].sum, as[nas - 1].weight), area_title(L, as[0].area),
@@ -1197,9 +1208,12 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 	if (unanswered > 0)
 		app(buf, sizeof(buf), &pos, "%zu question%s went unanswered and counted as 0. ",
 		    unanswered, unanswered == 1 ? "" : "s");
-	if (nas > 0)
+	if (nas > 0 && !alike)
 		app(buf, sizeof(buf), &pos, "Focus your preparation on %s first.",
 		    area_title(L, as[0].area));
+	else if (alike)
+		app(buf, sizeof(buf), &pos, "Prepare them side by side, starting with the key "
+		    "points the recommendations name.");
 
 	json_object_object_add(o, "total_score", json_object_new_int((int)weighted(tot, totw)));
 	json_object_object_add(o, "behavioral_score", bw > 0 ?

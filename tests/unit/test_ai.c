@@ -510,8 +510,9 @@ Test(ai_evaluate, full_coverage_beats_one_point_and_names_the_gap)
 	    cx_json_str(b, "explanation"));
 	cr_assert_not_null(fu);
 	cr_assert_str_eq(cx_json_str(fu, "gap"), gap);
-	cr_assert(strstr(cx_json_str(fu, "content"), "isolation levels") != NULL, "%s",
-	    cx_json_str(fu, "content"));
+	cr_assert_str_eq(cx_json_str(fu, "content"), "Your answer did not cover \"Isolation "
+	    "levels: read committed, repeatable read, serializable\". Can you walk me through "
+	    "it?");
 	/* each missed point names the most specific terms that would have counted */
 	cr_assert(any_contains(json_object_object_get(b, "improvements"), "Cover \"Isolation "
 	    "levels: read committed, repeatable read, serializable\": for example, mention "
@@ -524,32 +525,20 @@ Test(ai_evaluate, full_coverage_beats_one_point_and_names_the_gap)
 	cx_ai_free(ai);
 }
 
-/* A follow-up about a missed point reads as a question: a capitalized first word is
- * lowered, an acronym is not ("tCP is ..." asked about 94 points of the shipped bank). */
-Test(ai_evaluate, gap_question_keeps_acronyms)
+/* A follow-up about a missed point quotes it as the bank words it, whatever its shape
+ * ("How would you handle this: symptoms: growing memory, OOM kills?" asked before). */
+Test(ai_evaluate, gap_question_quotes_the_point)
 {
-	static const struct { const char *point, *question; } cases[] = {
-		{ "Isolation levels: read committed", "How would you handle this: isolation "
-		    "levels: read committed?" },
-		{ "TCP is connection-oriented and reliable", "How would you handle this: TCP is "
-		    "connection-oriented and reliable?" },
-		{ "O(n) time and O(n) space", "How would you handle this: O(n) time and O(n) "
-		    "space?" },
-		{ "HTTP/2 multiplexes streams", "How would you handle this: HTTP/2 multiplexes "
-		    "streams?" },
-		{ "A hash map from value to index", "How would you handle this: a hash map from "
-		    "value to index?" },
-		{ "I/O bound work", "How would you handle this: I/O bound work?" },
-	};
 	char buf[400];
-	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		ai_gap_question(buf, sizeof(buf), cases[i].point);
-		cr_assert_str_eq(buf, cases[i].question);
-	}
+	ai_gap_question(buf, sizeof(buf), "Symptoms: growing memory, OOM kills");
+	cr_assert_str_eq(buf, "Your answer did not cover \"Symptoms: growing memory, OOM "
+	    "kills\". Can you walk me through it?");
+	ai_gap_question(buf, sizeof(buf), "TCP is connection-oriented and reliable");
+	cr_assert_str_eq(buf, "Your answer did not cover \"TCP is connection-oriented and "
+	    "reliable\". Can you walk me through it?");
 	ai_gap_question(buf, 30, "Isolation levels");   /* cut short: still a string */
-	cr_assert_str_eq(buf, "How would you handle this: is");
+	cr_assert_str_eq(buf, "Your answer did not cover \"Is");
 }
 
 Test(ai_evaluate, first_key_point_missing_uses_bank_follow_up)
@@ -822,6 +811,43 @@ Test(ai_summarize, weighted_scores_and_recommendations)
 	cr_assert(any_contains(json_object_object_get(out, "strengths"), "Behavioral"));
 	cr_assert(strstr(cx_json_str(out, "feedback"), "Algorithms") != NULL);
 	cr_assert_str_eq(cx_json_str(out, "provider"), "local");
+	json_object_put(out);
+	json_object_put(questions);
+	json_object_put(feedbacks);
+	cx_ai_free(ai);
+}
+
+/* Two areas with the same score: neither is called the strongest nor the weakest. */
+Test(ai_summarize, areas_that_score_alike_are_not_ranked)
+{
+	struct cx_ai *ai = open_fixture();
+	json_object *questions = json_object_new_array(), *feedbacks = json_object_new_array();
+	json_object *out = NULL;
+	struct cx_error err = { 0 };
+	static const char *const src[2][2] = { { "db-002", "databases" },
+		{ "ops-003", "devops" } };
+	const char *text;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		json_object *q = bank_question(src[i][0], "technical");
+		json_object *fb = json_object_new_object();
+
+		json_object_object_add(q, "area", json_object_new_string(src[i][1]));
+		json_object_object_add(q, "time_minutes", json_object_new_int(5));
+		json_object_array_add(questions, q);
+		json_object_object_add(fb, "score", json_object_new_int(25));
+		json_object_object_add(fb, "rubric", json_object_new_object());
+		json_object_object_add(fb, "missing", json_object_new_array());
+		json_object_array_add(feedbacks, fb);
+	}
+	cr_assert_eq(cx_ai_summarize(ai, questions, feedbacks, &out, &err), CX_OK, "%s",
+	    err.message);
+	text = cx_json_str(out, "feedback");
+	cr_assert(strstr(text, "Both areas, ") != NULL && strstr(text, " scored 25.") != NULL,
+	    "%s", text);
+	cr_assert_null(strstr(text, "strongest"), "%s", text);
+	cr_assert_null(strstr(text, "Focus your preparation on"), "%s", text);
 	json_object_put(out);
 	json_object_put(questions);
 	json_object_put(feedbacks);
