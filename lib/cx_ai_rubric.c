@@ -299,7 +299,8 @@ static const char *const situation[] = { "when i was", "at my previous", "at my 
 	"at my current", "the project", "a project", "our team", "my team", "we had",
 	"we were", "i was working", "i was responsible", "was tasked", "my task",
 	"the situation", "the goal", "the deadline", "last year", "in my role",
-	"our customer", "the client", "our client", "we needed", NULL };
+	"our customer", "the client", "our client", "we needed", "in my last",
+	"in my previous", "in my current", "at my job", "at work", NULL };
 static const char *const action[] = { "i decided", "i built", "i talked", "i wrote",
 	"i led", "i organized", "i proposed", "i created", "i set up", "i implemented",
 	"i fixed", "i started", "i asked", "i reached out", "i designed", "i introduced",
@@ -814,12 +815,15 @@ eval_explain(const struct eval *e, char *ex, size_t size)
 		    "gave the measurable result that was missing" : e->result ?
 		    "named a result but no number to show it" :
 		    "still did not say what the result was");
-	else if (e->behavioral)
-		app(ex, size, &pos, " and your story %s", e->situation && e->action &&
-		    e->result && e->has_number ? "follows STAR through to a measurable result" :
-		    e->action && !e->result ? "describes what you did but not the result" :
-		    e->action && !e->has_number ? "has a result but no number to show it" :
-		    "does not yet follow situation, action, result");
+	else if (e->behavioral)   /* a follow-up needs no situation of its own (D_STR) */
+		app(ex, size, &pos, " and your story %s", !e->action ?
+		    "does not yet follow situation, action, result" : !e->result ?
+		    "describes what you did but not the result" : !e->has_number ?
+		    "has a result but no number to show it" :
+		    e->situation || e->is_follow_up ?
+		    "follows STAR through to a measurable result" :
+		    "shows what you did and a measurable result, but not the situation it "
+		    "started from");
 	app_str(ex, size, &pos, ". ");
 	if (miss != SIZE_MAX) {
 		app(ex, size, &pos, "Missing: \"%s\"", kp_text(e, miss));

@@ -481,6 +481,31 @@ Test(ai_evaluate, star_result_beats_no_result_and_asks_for_it)
 	cx_ai_free(ai);
 }
 
+/* The explanation names the part of STAR a story lacks, as the structure score counts it. */
+Test(ai_evaluate, star_explanation_names_what_is_missing)
+{
+	struct cx_ai *ai = open_fixture();
+	json_object *q = bank_question("beh-001", "behavioral");
+	const char *act = "I added an index and a cache to the billing job, and the nightly "
+	    "run went from 40 minutes to 6 minutes.";
+	json_object *no_sit = evaluate(ai, q, act, "text", 0);
+	json_object *full = evaluate(ai, q, "In my last job our invoices ran late every "
+	    "night. I added an index and a cache to the billing job, and the nightly run went "
+	    "from 40 minutes to 6 minutes.", "text", 0);
+
+	cr_assert(strstr(cx_json_str(no_sit, "explanation"), "but not the situation it "
+	    "started from") != NULL, "%s", cx_json_str(no_sit, "explanation"));
+	cr_assert(any_contains(json_object_object_get(no_sit, "improvements"),
+	    "Open with one or two sentences of context"));
+	cr_assert(strstr(cx_json_str(full, "explanation"), "follows STAR through to a "
+	    "measurable result") != NULL, "%s", cx_json_str(full, "explanation"));
+	cr_assert_gt(dim_of(full, "structure"), dim_of(no_sit, "structure"));
+	json_object_put(no_sit);
+	json_object_put(full);
+	json_object_put(q);
+	cx_ai_free(ai);
+}
+
 Test(ai_evaluate, full_coverage_beats_one_point_and_names_the_gap)
 {
 	struct cx_ai *ai = open_fixture();
