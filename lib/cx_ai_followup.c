@@ -2,7 +2,6 @@
  * local rubric scores it on that gap alone (every provider uses this). */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -674,19 +674,19 @@ add_str(json_object *arr, const char *s)
 static void
 cover_hint(char *buf, size_t size, const char *point, json_object *terms)
 {
-	const char *t[2] = { NULL, NULL }, *s;
-	size_t i, n = json_object_is_type(terms, json_type_array) ?
+	const char *t[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 }, i, l, n = json_object_is_type(terms, json_type_array) ?
 	    json_object_array_length(terms) : 0;
 
-	for (i = 0; i < n; i++) {
-		if ((s = json_object_get_string(json_object_array_get_idx(terms, i))) == NULL ||
-		    *s == '\0')
-			continue;
-		if (t[0] == NULL || strlen(s) > strlen(t[0])) {
-			t[1] = t[0];
-			t[0] = s;
-		} else if (t[1] == NULL || strlen(s) > strlen(t[1]))
-			t[1] = s;
+	for (i = 0; i < n; i++) {   /* a term, when there is one, is longer than 0 */
+		json_object *v = json_object_array_get_idx(terms, i);
+
+		if ((l = (size_t)json_object_get_string_len(v)) > len[0]) {
+			t[1] = t[0], len[1] = len[0];
+			t[0] = json_object_get_string(v), len[0] = l;
+		} else if (l > len[1]) {
+			t[1] = json_object_get_string(v), len[1] = l;
+		}
 	}
 	if (t[1] != NULL)
 		snprintf(buf, size, "Cover \"%s\": for example, mention \"%s\" or \"%s\".",
@@ -1010,6 +1010,18 @@ struct area_sum {
 	const char *missing[3];      /* borrowed key points still to study */
 };
 
+/* The area already lists point among those to study. */
+static int
+area_lists(const struct area_sum *a, const char *point)
+{
+	size_t i;
+
+	for (i = 0; i < a->nmissing; i++)
+		if (strcmp(a->missing[i], point) == 0)
+			return 1;
+	return 0;
+}
+
 static double
 weighted(double sum, double weight)
 {
@@ -1081,7 +1093,7 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 	size_t nq = json_object_array_length(questions), nas = 0, i, j, k, added, unanswered = 0;
 	size_t answered = 0, pos = 0;
 	int alike;
-	double tot = 0, totw = 0, bs = 0, bw = 0, ts = 0, tw = 0, dim[D_N] = { 0 };
+	double tot = 0, totw = 0, bs = 0, bw = 0, ts = 0, tw = 0, dim[D_N] = { 0 }, lo, hi;
 	json_object *o = NULL, *strengths, *weaknesses, *recs;
 	char buf[1024];
 
@@ -1135,15 +1147,11 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 		for (k = 0, added = 0; json_object_is_type(miss, json_type_array) && added < 2 &&
 		    k < json_object_array_length(miss) && as[j].nmissing < 3; k++) {
 			const char *point = json_object_get_string(json_object_array_get_idx(miss, k));
-			size_t m;
 
-			for (m = 0; point != NULL && m < as[j].nmissing; m++)
-				if (strcmp(as[j].missing[m], point) == 0)
-					break;
-			if (point == NULL || m < as[j].nmissing)
-				continue;
-			as[j].missing[as[j].nmissing++] = point;
-			added++;
+			if (point != NULL && !area_lists(&as[j], point)) {
+				as[j].missing[as[j].nmissing++] = point;
+				added++;
+			}
 		}
 	}
 	for (j = 0; j < D_N; j++)
@@ -1195,29 +1203,27 @@ ai_local_summarize(void *impl, json_object *questions, json_object *feedbacks,
 		    weighted(bs, bw), weighted(ts, tw));
 	app(buf, sizeof(buf), &pos, ". ");
 	/* as[] is sorted weakest first: the first and the last score alike only when all do */
-	alike = nas > 1 && weighted(as[0].sum, as[0].weight) ==
-	    weighted(as[nas - 1].sum, as[nas - 1].weight);
+	lo = nas > 0 ? weighted(as[0].sum, as[0].weight) : 0;
+	hi = nas > 0 ? weighted(as[nas - 1].sum, as[nas - 1].weight) : 0;
+	alike = nas > 1 && lo == hi;
 	if (alike && nas == 2)
 		app(buf, sizeof(buf), &pos, "Both areas, %s and %s, scored %.0f. ",
-		    area_title(L, as[0].area), area_title(L, as[1].area),
-		    weighted(as[0].sum, as[0].weight));
+		    area_title(L, as[0].area), area_title(L, as[1].area), lo);
 	else if (alike)
-		app(buf, sizeof(buf), &pos, "All %zu areas scored %.0f. ", nas,
-		    weighted(as[0].sum, as[0].weight));
+		app(buf, sizeof(buf), &pos, "All %zu areas scored %.0f. ", nas, lo);
 	else if (nas > 1)
 		app(buf, sizeof(buf), &pos, "Your strongest area was %s (%.0f) and your "
-		    "weakest was %s (%.0f). ", area_title(L, as[nas - 1].area),
-		    weighted(as[nas - 1].sum, as[nas - 1].weight), area_title(L, as[0].area),
-		    weighted(as[0].sum, as[0].weight));
+		    "weakest was %s (%.0f). ", area_title(L, as[nas - 1].area), hi,
+		    area_title(L, as[0].area), lo);
 	if (unanswered > 0)
 		app(buf, sizeof(buf), &pos, "%zu question%s went unanswered and counted as 0. ",
 		    unanswered, unanswered == 1 ? "" : "s");
-	if (nas > 0 && !alike)
-		app(buf, sizeof(buf), &pos, "Focus your preparation on %s first.",
-		    area_title(L, as[0].area));
-	else if (alike)
+	if (alike)
 		app(buf, sizeof(buf), &pos, "Prepare them side by side, starting with the key "
 		    "points the recommendations name.");
+	else if (nas > 0)
+		app(buf, sizeof(buf), &pos, "Focus your preparation on %s first.",
+		    area_title(L, as[0].area));
 
 	json_object_object_add(o, "total_score", json_object_new_int((int)weighted(tot, totw)));
 	json_object_object_add(o, "behavioral_score", bw > 0 ?

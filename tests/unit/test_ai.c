@@ -842,30 +842,38 @@ Test(ai_summarize, weighted_scores_and_recommendations)
 	cx_ai_free(ai);
 }
 
+/* Append one answered question of the bank (area, 5 minutes) and its feedback (score, no
+ * rubric); returns the question and the feedback's "missing" array, for the caller to add
+ * to. */
+static json_object *
+add_answered(json_object *questions, json_object *feedbacks, const char *source_id,
+    const char *area, int score, json_object **missing)
+{
+	json_object *q = bank_question(source_id, "technical");
+	json_object *fb = json_object_new_object();
+
+	json_object_object_add(q, "area", json_object_new_string(area));
+	json_object_object_add(q, "time_minutes", json_object_new_int(5));
+	json_object_array_add(questions, q);
+	*missing = json_object_new_array();
+	json_object_object_add(fb, "score", json_object_new_int(score));
+	json_object_object_add(fb, "rubric", json_object_new_object());
+	json_object_object_add(fb, "missing", *missing);
+	json_object_array_add(feedbacks, fb);
+	return q;
+}
+
 /* Two areas with the same score: neither is called the strongest nor the weakest. */
 Test(ai_summarize, areas_that_score_alike_are_not_ranked)
 {
 	struct cx_ai *ai = open_fixture();
 	json_object *questions = json_object_new_array(), *feedbacks = json_object_new_array();
-	json_object *out = NULL;
+	json_object *out = NULL, *miss;
 	struct cx_error err = { 0 };
-	static const char *const src[2][2] = { { "db-002", "databases" },
-		{ "ops-003", "devops" } };
 	const char *text;
-	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		json_object *q = bank_question(src[i][0], "technical");
-		json_object *fb = json_object_new_object();
-
-		json_object_object_add(q, "area", json_object_new_string(src[i][1]));
-		json_object_object_add(q, "time_minutes", json_object_new_int(5));
-		json_object_array_add(questions, q);
-		json_object_object_add(fb, "score", json_object_new_int(25));
-		json_object_object_add(fb, "rubric", json_object_new_object());
-		json_object_object_add(fb, "missing", json_object_new_array());
-		json_object_array_add(feedbacks, fb);
-	}
+	add_answered(questions, feedbacks, "db-002", "databases", 25, &miss);
+	add_answered(questions, feedbacks, "ops-003", "devops", 25, &miss);
 	cr_assert_eq(cx_ai_summarize(ai, questions, feedbacks, &out, &err), CX_OK, "%s",
 	    err.message);
 	text = cx_json_str(out, "feedback");
@@ -884,27 +892,17 @@ Test(ai_summarize, a_point_missed_twice_is_recommended_once)
 {
 	struct cx_ai *ai = open_fixture();
 	json_object *questions = json_object_new_array(), *feedbacks = json_object_new_array();
-	json_object *out = NULL, *recs;
+	json_object *out = NULL, *recs, *miss, *fu;
 	struct cx_error err = { 0 };
 	const char *point = "Rollback and safe release strategy", *rec = NULL, *first;
-	const char *missed[2][2] = { { point, "Health checks before traffic" }, { point, NULL } };
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		json_object *q = bank_question("ops-003", "technical");
-		json_object *fb = json_object_new_object(), *miss = json_object_new_array();
-
-		json_object_object_add(q, "area", json_object_new_string("devops"));
-		if (i == 1)
-			json_object_object_add(q, "gap", json_object_new_string(point));
-		json_object_array_add(questions, q);
-		for (j = 0; j < 2 && missed[i][j] != NULL; j++)
-			json_object_array_add(miss, json_object_new_string(missed[i][j]));
-		json_object_object_add(fb, "score", json_object_new_int(30));
-		json_object_object_add(fb, "rubric", json_object_new_object());
-		json_object_object_add(fb, "missing", miss);
-		json_object_array_add(feedbacks, fb);
-	}
+	add_answered(questions, feedbacks, "ops-003", "devops", 30, &miss);
+	json_object_array_add(miss, json_object_new_string(point));
+	json_object_array_add(miss, json_object_new_string("Health checks before traffic"));
+	fu = add_answered(questions, feedbacks, "ops-003", "devops", 30, &miss);
+	json_object_object_add(fu, "gap", json_object_new_string(point));
+	json_object_array_add(miss, json_object_new_string(point));
 	cr_assert_eq(cx_ai_summarize(ai, questions, feedbacks, &out, &err), CX_OK, "%s",
 	    err.message);
 	recs = json_object_object_get(out, "recommendations");
