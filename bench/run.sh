@@ -281,16 +281,23 @@ curl_each() {
 	curl -s --no-progress-meter --parallel --parallel-max 8 -K "$1"
 }
 
+# post_block N PATH DATA OUTPUT: request N of such a config file, a JSON POST of DATA (as
+# curl's --data takes it, quoted for the config file) to PATH as the bench user.
+post_block() {
+	[ "$1" = 1 ] || echo next
+	printf 'url = "%s%s"\nheader = "Authorization: Bearer %s"\n' "$BASE" "$2" "$BENCH_TOKEN"
+	printf 'header = "Content-Type: application/json"\ndata = "%s"\noutput = "%s"\n' "$3" "$4"
+}
+
 # prepare_pool N FILE: create N interviews of 20 questions from bench/interview.json (a
 # job description and a resume of the usual length) and pass their prechecks; writes
 # "ID FIRST_QUESTION_ID" lines to FILE (each session active, its first question asked).
 prepare_pool() {
 	local n=$1 file=$2 dir=$WORK/pool i id ok
+	local precheck='{\"camera\":true,\"microphone\":true,\"speaker\":true,\"fullscreen\":true,\"single_screen\":true}'
 	rm -rf "$dir" && mkdir -m 700 "$dir" || return 1
 	for ((i = 1; i <= n; i++)); do
-		[ "$i" = 1 ] || echo next
-		printf 'url = "%s/api/interview/sessions"\nheader = "Authorization: Bearer %s"\n' "$BASE" "$BENCH_TOKEN"
-		printf 'header = "Content-Type: application/json"\ndata = "@%s/interview.json"\noutput = "%s/c%d"\n' "$BENCH_SRC" "$dir" "$i"
+		post_block "$i" /api/interview/sessions "@$BENCH_SRC/interview.json" "$dir/c$i"
 	done >"$dir/create.cfg"
 	curl_each "$dir/create.cfg" || { echo "bench: creating the interviews failed" >&2; return 1; }
 	seq -f "$dir/c%.0f" "$n" | xargs awk 'FNR == 1 {
@@ -304,10 +311,7 @@ prepare_pool() {
 	i=0
 	while read -r id; do
 		i=$((i + 1))
-		[ "$i" = 1 ] || echo next
-		printf 'url = "%s/api/interview/sessions/%s/precheck"\nheader = "Authorization: Bearer %s"\n' "$BASE" "$id" "$BENCH_TOKEN"
-		printf 'header = "Content-Type: application/json"\noutput = "%s/p%d"\n' "$dir" "$i"
-		printf '%s\n' 'data = "{\"camera\":true,\"microphone\":true,\"speaker\":true,\"fullscreen\":true,\"single_screen\":true}"'
+		post_block "$i" "/api/interview/sessions/$id/precheck" "$precheck" "$dir/p$i"
 	done <"$dir/ids" >"$dir/precheck.cfg"
 	curl_each "$dir/precheck.cfg" || { echo "bench: the prechecks failed" >&2; return 1; }
 	ok=$(grep -l '^{"success":true,[^{]*"data":{"passed":true' "$dir"/p* | wc -l)
@@ -318,11 +322,11 @@ prepare_pool() {
 INTERVIEW_ID=""
 if [ "$ceilings" = 0 ]; then
 	say "preparing interview sessions: 1 to read, $POOL to answer"
-	prepare_pool 1 "$WORK/session-read.txt" || die "cannot prepare an interview session"
-	INTERVIEW_ID=$(cut -d' ' -f1 "$WORK/session-read.txt")
-	prepare_pool "$POOL" "$WORK/sessions.txt" || die "cannot prepare the interview sessions (see above)"
-	head -n $((POOL / 5)) "$WORK/sessions.txt" >"$WORK/sessions-warm.txt"
-	tail -n +$((POOL / 5 + 1)) "$WORK/sessions.txt" >"$WORK/sessions-run.txt"
+	prepare_pool $((POOL + 1)) "$WORK/sessions.txt" || die "cannot prepare the interview sessions (see above)"
+	# the first to read, a fifth of the rest to warm up on, the others measured
+	INTERVIEW_ID=$(head -n 1 "$WORK/sessions.txt" | cut -d' ' -f1)
+	sed -n "2,$((POOL / 5 + 1))p" "$WORK/sessions.txt" >"$WORK/sessions-warm.txt"
+	tail -n +$((POOL / 5 + 2)) "$WORK/sessions.txt" >"$WORK/sessions-run.txt"
 	export BENCH_SESSIONS=$WORK/sessions-run.txt BENCH_SESSIONS_WARM=$WORK/sessions-warm.txt
 	export BENCH_WRK_THREADS=$THREADS
 	sleep 3   # let the preparation's writes settle before the ceilings are measured
